@@ -1,0 +1,69 @@
+# BpfReJIT top-level entry points. See README.md.
+#
+#   make run            build everything, boot the patched kernel, run the demo
+#   make test           build everything, host unit tests + VM tests
+#   make vm-run CMD=..  run a command in the patched kernel's VM
+#   make vm-shell       interactive shell in the VM
+#   make export-patches regenerate kernel-patches/ and bpftool-ext/ from build/linux
+
+BUILD := $(CURDIR)/build
+SCRIPTS := $(CURDIR)/vm-scripts
+CMAKE_BUILD := $(BUILD)/rejit-daemon
+
+.PHONY: all deps kernel-src kernel tools daemon selftests \
+	test unit-test vm-test run vm-run vm-shell export-patches clean distclean
+
+all: daemon selftests
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+kernel-src: deps
+	@$(SCRIPTS)/fetch-kernel.sh
+
+kernel: kernel-src
+	@$(SCRIPTS)/build-kernel.sh
+
+tools: kernel
+	@$(SCRIPTS)/build-tools.sh
+
+daemon: tools
+	@cmake -S rejit-daemon -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
+	@cmake --build $(CMAKE_BUILD) -j$$(nproc) -- --no-print-directory
+
+selftests: tools
+	@$(MAKE) -s -C selftests OUT=$(BUILD)/selftests \
+		LIBBPF_INC=$(BUILD)/tools/libbpf-root/usr/include
+
+unit-test: daemon
+	@cd $(CMAKE_BUILD) && ctest --output-on-failure
+
+vm-test: all
+	@$(SCRIPTS)/vm-run.sh --timeout 1800 -- "TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
+
+# Unit tests first (fast failures), VM tests last: their closing line
+# "N passed, N failed" is the last line of the run.
+test: all
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory vm-test
+
+run: all
+	@$(SCRIPTS)/vm-run.sh -- $(CURDIR)/vm-scripts/demo.sh
+
+vm-run: all
+	@test -n "$(CMD)" || { echo "usage: make vm-run CMD='...'"; exit 2; }
+	@$(SCRIPTS)/vm-run.sh -- "$(CMD)"
+
+vm-shell: all
+	@$(SCRIPTS)/vm-run.sh --shell
+
+export-patches:
+	@$(SCRIPTS)/export-patches.sh
+
+clean:
+	rm -rf $(CMAKE_BUILD) $(BUILD)/selftests $(BUILD)/vm
+
+# Also drops the kernel tree (its local commits are lost unless exported).
+distclean:
+	rm -rf $(BUILD)

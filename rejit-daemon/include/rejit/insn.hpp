@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+// Raw eBPF instruction codec for the Linux 6.12 ISA.
+//
+// A program is decoded into one Insn per logical instruction: the two-slot
+// ld_imm64 becomes a single Insn with both immediates, so passes never split
+// it by accident. decode() accepts exactly the opcodes the 6.12 verifier can
+// accept and encode(decode(x)) == x bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <linux/bpf.h>
+
+#include "rejit/result.hpp"
+
+namespace rejit {
+
+struct Insn {
+	uint8_t code = 0;
+	uint8_t dst = 0;
+	uint8_t src = 0;
+	int16_t off = 0;
+	int32_t imm = 0;
+	int32_t imm_hi = 0; // upper 32 bits of an ld_imm64, else 0
+
+	[[nodiscard]] uint8_t cls() const { return BPF_CLASS(code); }
+	[[nodiscard]] bool is_ldimm64() const { return code == (BPF_LD | BPF_IMM | BPF_DW); }
+	[[nodiscard]] unsigned slots() const { return is_ldimm64() ? 2 : 1; }
+	[[nodiscard]] uint64_t imm64() const {
+		return (uint64_t(uint32_t(imm_hi)) << 32) | uint32_t(imm);
+	}
+
+	bool operator==(const Insn &) const = default;
+};
+
+// Why decode() refused: which slot and what was wrong with it.
+Result<std::vector<Insn>> decode(std::span<const bpf_insn> raw);
+std::vector<bpf_insn> encode(std::span<const Insn> insns);
+
+// Empty if `in` is a valid 6.12 instruction, else the reason it is not.
+std::string check(const Insn &in);
+
+// Number of raw slots a decoded program occupies.
+size_t slot_count(std::span<const Insn> insns);
+
+// Short mnemonic of the opcode, e.g. "alu64 add x", "ldx w", "call".
+std::string mnemonic(const Insn &in);
+
+} // namespace rejit

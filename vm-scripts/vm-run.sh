@@ -1,0 +1,122 @@
+#!/bin/bash
+# Boot the patched kernel in QEMU and run one command inside; exit with the
+# command's status.
+#
+#   vm-run.sh [--shell] [--timeout SEC] [--mem SIZE] [--smp N] [CMD]
+#
+# The guest's root is this machine's root, read-only over virtio-9p, so host
+# binaries and the repository (same path) are visible in the guest. $BUILD/vm/
+# share is mounted read-write at the same path and exported to the command
+# as $VM_SHARE: that is how files come back. The kernel's modules are bound
+# over /lib/modules and the tree-built bpftool comes first in $PATH.
+# The serial log is saved as $BUILD/vm/serial.log.
+#
+# Environment: VM_ACCEL=kvm|tcg (default: kvm if /dev/kvm works),
+# VM_TIMEOUT (seconds, default 900), VM_APPEND (extra kernel parameters).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+shell=0 timeout=${VM_TIMEOUT:-900} mem=2G smp=2
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--shell) shell=1 ;;
+	--timeout) timeout=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--smp) smp=$2; shift ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+	shift
+done
+cmd="$*"
+[ $shell -eq 1 ] || [ -n "$cmd" ] || die "usage: vm-run.sh [--shell] [CMD]"
+
+kernel=$KOBJ/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
+release=$(kernel_release)
+
+# KVM only when a guest really boots with it (some hosts expose a /dev/kvm
+# that cannot run a guest); the answer is cached per host boot.
+kvm_works() {
+	local cache=$BUILD/vm/kvm-probe boot log
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	if [ "$(head -1 "$cache" 2>/dev/null)" = "$boot" ]; then
+		[ "$(tail -1 "$cache")" = yes ]
+		return
+	fi
+	mkdir -p "$BUILD/vm"
+	log=$(mktemp)
+	timeout 15 qemu-system-x86_64 -accel kvm -cpu host -m 256M -kernel "$kernel" \
+		-append "console=ttyS0 earlyprintk=ttyS0 panic=-1" -no-reboot \
+		-nodefaults -display none -serial "file:$log" </dev/null >/dev/null 2>&1 || true
+	if grep -q "Linux version" "$log"; then
+		printf '%s\nyes\n' "$boot" >"$cache"
+	else
+		printf '%s\nno\n' "$boot" >"$cache"
+	fi
+	rm -f "$log"
+	[ "$(tail -1 "$cache")" = yes ]
+}
+accel=${VM_ACCEL:-}
+if [ -z "$accel" ]; then
+	accel=tcg
+	[ -w /dev/kvm ] && kvm_works && accel=kvm
+fi
+case "$accel" in
+kvm) cpu=host ;;
+tcg) cpu=max ;;
+*) die "VM_ACCEL must be kvm or tcg" ;;
+esac
+
+share=$BUILD/vm/share
+ctl=$(mktemp -d "$share/.ctl.XXXXXX" 2>/dev/null ||
+	{ mkdir -p "$share" && mktemp -d "$share/.ctl.XXXXXX"; })
+trap 'rm -rf "$ctl"' EXIT
+serial=$BUILD/vm/serial.log
+
+printf '%s\n' "$cmd" >"$ctl/cmd"
+cat >"$ctl/env" <<ENV
+export PATH=$TOOLS/bpftool:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export REPO=$REPO BUILD=$BUILD VM_SHARE=$share
+export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8
+export VM_CWD=$PWD VM_SHELL=$shell
+ENV
+
+root_opts=trans=virtio,version=9p2000.L,msize=524288,cache=loose
+append="console=ttyS0 root=/dev/root rootfstype=9p rootflags=$root_opts ro"
+append+=" init=$REPO/vm-scripts/guest-init.sh panic=-1 oops=panic"
+append+=" quiet loglevel=4 VM_CTL=$ctl VM_MODROOT=$MODROOT/lib/modules"
+append+=" ${VM_APPEND:-}"
+
+qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem"
+	-kernel "$kernel" -append "$append" -no-reboot -nodefaults
+	-no-user-config -display none
+	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-fsdev "local,id=share,path=$share,security_model=none,multidevs=remap"
+	-device virtio-9p-pci,fsdev=share,mount_tag=share
+	-device virtio-rng-pci)
+
+[ -n "${VM_QUIET:-}" ] || echo "vm-run: $release, $accel, $smp CPUs, $mem" >&2
+if [ $shell -eq 1 ]; then
+	echo "vm-shell: $release, $accel; leave with 'exit' (or Ctrl-A X)" >&2
+	"${qemu[@]}" -serial mon:stdio
+else
+	rc=0
+	timeout -k 10 "$timeout" "${qemu[@]}" \
+		-chardev "stdio,id=con,logfile=$serial,signal=on" \
+		-serial chardev:con </dev/null || rc=$?
+	if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		echo "vm-run: guest timed out after ${timeout}s (serial log: $serial)" >&2
+		exit 124
+	fi
+	[ $rc -eq 0 ] || die "qemu failed with status $rc (serial log: $serial)"
+fi
+
+if [ ! -f "$ctl/status" ]; then
+	echo "vm-run: guest ended without an exit status (crash?); last lines of $serial:" >&2
+	tail -n 40 "$serial" >&2 || true
+	exit 125
+fi
+exit "$(cat "$ctl/status")"

@@ -20,7 +20,8 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
-for d in /dev/shm /run /tmp; do
+# /tmp stays on the overlay: the repository may live under the host's /tmp.
+for d in /dev/shm /run; do
 	mount -t tmpfs -o mode=1777 tmpfs "$d"
 done
 mount -t bpf bpf /sys/fs/bpf

@@ -5,13 +5,15 @@
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
 #   make export-patches regenerate kernel-patches/ and bpftool-ext/ from build/linux
+#   make check-series   checkpatch and compile check of every patch
 
 BUILD := $(CURDIR)/build
 SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
 .PHONY: all deps kernel-src kernel tools daemon selftests \
-	test unit-test vm-test run vm-run vm-shell export-patches clean distclean
+	test unit-test vm-test run vm-run vm-shell export-patches check-series \
+	clean distclean
 
 all: daemon selftests
 
@@ -40,7 +42,8 @@ unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure
 
 vm-test: all
-	@$(SCRIPTS)/vm-run.sh --timeout 1800 -- "TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
+	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 1800 -- \
+		"TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
 
 # Unit tests first (fast failures), VM tests last: their closing line
 # "N passed, N failed" is the last line of the run.
@@ -60,6 +63,10 @@ vm-shell: all
 
 export-patches:
 	@$(SCRIPTS)/export-patches.sh
+
+# checkpatch + compile kernel/bpf, the x86 JIT and libbpf at every patch.
+check-series: kernel-src
+	@$(SCRIPTS)/check-series.sh
 
 clean:
 	rm -rf $(CMAKE_BUILD) $(BUILD)/selftests $(BUILD)/vm

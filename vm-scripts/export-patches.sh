@@ -25,16 +25,27 @@ for c in $(git_src rev-list --reverse base..HEAD); do
 	fi
 done
 
+# The cover letter's subject is DESCRIPTION's first line, its body the rest.
+fill_cover_letter() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+cover, desc = sys.argv[1], sys.argv[2]
+subject, _, body = open(desc).read().partition("\n")
+text = open(cover).read()
+text = text.replace("*** SUBJECT HERE ***", subject.strip(), 1)
+text = text.replace("*** BLURB HERE ***", body.strip(), 1)
+open(cover, "w").write(text)
+PY
+}
+
 # export DIR FIRST LAST: format-patch FIRST^..LAST into DIR with its series.
 export_range() {
 	local dir=$REPO/$1 first=$2 last=$3 desc
 	rm -f "$dir"/*.patch
 	if [ -n "$first" ]; then
-		desc=$dir/DESCRIPTION
-		[ -f "$desc" ] && git_src config branch.rejit.description "$(cat "$desc")"
 		git_src format-patch -q --zero-commit --no-signature --cover-letter \
-			--cover-from-description=subject \
 			-o "$dir" "$first^..$last"
+		fill_cover_letter "$dir/0000-cover-letter.patch" "$dir/DESCRIPTION"
 	fi
 	(cd "$dir" && ls -1 [0-9]*.patch 2>/dev/null | grep -v '^0000-' || true) >"$dir/series"
 	log "$1: $(grep -c . "$dir/series" || true) patches"

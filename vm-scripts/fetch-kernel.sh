@@ -77,7 +77,7 @@ create_repo() {
 }
 
 apply_series() {
-	local desc="$REPO/kernel-patches/DESCRIPTION" p
+	local p
 	if [ -n "$(git_src status --porcelain --untracked-files=no)" ]; then
 		die "$SRC has uncommitted changes; commit them and run 'make export-patches' first"
 	fi
@@ -87,7 +87,6 @@ apply_series() {
 		log "previous branch saved as $backup"
 	fi
 	git_src checkout -q -B rejit base
-	[ -f "$desc" ] && git_src config branch.rejit.description "$(cat "$desc")"
 	series_files | while read -r p; do
 		if ! git_src am -q "$p"; then
 			git_src am --abort || true

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Programs for the BPF_PROG_REJIT tests. Pairs of programs that differ
+ * observably (add 1 vs add 100, pass vs drop) so that a test can re-JIT the
+ * live one with the other's original bytecode and see the switch.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} jmp SEC(".maps");
+
+__u32 target_tgid;
+
+enum { TP_EVENTS, XDP_PACKETS };
+
+static __always_inline void bump(__u32 key, __u64 by)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+
+	if (v)
+		__sync_fetch_and_add(v, by);
+}
+
+static __always_inline int mine(void)
+{
+	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+}
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int tp_add1(void *ctx)
+{
+	if (mine())
+		bump(TP_EVENTS, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int tp_add100(void *ctx)
+{
+	if (mine())
+		bump(TP_EVENTS, 100);
+	return 0;
+}
+
+SEC("xdp")
+int xdp_pass(struct xdp_md *ctx)
+{
+	bump(XDP_PACKETS, 1);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_drop(struct xdp_md *ctx)
+{
+	bump(XDP_PACKETS, 1);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int xdp_tail(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jmp, 0);
+	return XDP_ABORTED;
+}
+
+char LICENSE[] SEC("license") = "GPL";

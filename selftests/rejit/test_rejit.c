@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF_PROG_REJIT tests, run inside the VM on the patched kernel.
+ *
+ * Each case attaches or runs a real program, re-JITs it with bytecode that
+ * behaves observably differently (the original bytecode of a sibling
+ * program, fetched from the kernel), drives real events and checks the
+ * new behaviour, then switches back. Failure cases check the errno and
+ * that the old code still runs.
+ *
+ *   test_rejit OBJ [stress-rejits]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+
+/* linux/filter.h's instruction macros are not UAPI */
+#define BPF_MOV64_IMM(DST, IMM)                                                \
+	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = DST, .imm = IMM })
+#define BPF_EXIT_INSN() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
+
+static int passed, failed;
+static const char *current;
+
+#define CHECK(cond, fmt, ...)                                                  \
+	({                                                                     \
+		int __ok = !!(cond);                                           \
+		if (!__ok)                                                     \
+			fprintf(stderr, "  %s:%d %s: " fmt "\n", __FILE__,     \
+				__LINE__, current, ##__VA_ARGS__);             \
+		__ok;                                                          \
+	})
+#define ASSERT(cond, fmt, ...)                                                 \
+	do {                                                                   \
+		if (!CHECK(cond, fmt, ##__VA_ARGS__))                          \
+			return -1;                                             \
+	} while (0)
+
+/* keys of the "counters" map, as in progs/rejit.bpf.c */
+enum { TP_EVENTS, XDP_PACKETS };
+
+static struct bpf_object *obj;
+static int counters_fd, jmp_fd;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int prog_fd(const char *name)
+{
+	return bpf_program__fd(bpf_object__find_program_by_name(obj, name));
+}
+
+static __u64 counter(__u32 key)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(counters_fd, &key, &v);
+	return v;
+}
+
+static void counter_reset(__u32 key)
+{
+	__u64 zero = 0;
+
+	bpf_map_update_elem(counters_fd, &key, &zero, BPF_ANY);
+}
+
+static int prog_info(int fd, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_prog_get_info_by_fd(fd, info, &len);
+}
+
+/* The original bytecode of @src_fd with an fd_array rebuilt from its map
+ * ids: what a re-JIT with that code needs.
+ */
+struct code {
+	struct bpf_insn *insns;
+	__u32 cnt;
+	int fds[64];
+	__u32 nr_maps;
+};
+
+static void code_free(struct code *c)
+{
+	for (__u32 i = 0; i < c->nr_maps; i++)
+		close(c->fds[i]);
+	free(c->insns);
+	memset(c, 0, sizeof(*c));
+}
+
+static int code_of(int src_fd, struct code *c)
+{
+	__u32 ids[64], len = sizeof(struct bpf_prog_info);
+	struct bpf_prog_info info = {};
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = bpf_prog_get_orig_insns(src_fd, NULL, &c->cnt);
+	if (err != -ENOSPC)
+		return err ? err : -EINVAL;
+	c->insns = calloc(c->cnt, sizeof(*c->insns));
+	err = bpf_prog_get_orig_insns(src_fd, c->insns, &c->cnt);
+	if (err)
+		return err;
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	err = bpf_prog_get_info_by_fd(src_fd, &info, &len);
+	if (err)
+		return err;
+	for (c->nr_maps = 0; c->nr_maps < info.nr_map_ids; c->nr_maps++) {
+		c->fds[c->nr_maps] = bpf_map_get_fd_by_id(ids[c->nr_maps]);
+		if (c->fds[c->nr_maps] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static char log_buf[1 << 16];
+
+static int rejit(int fd, const struct code *c)
+{
+	LIBBPF_OPTS(bpf_prog_rejit_opts, opts, .fd_array = c->fds,
+		    .log_buf = log_buf, .log_size = sizeof(log_buf),
+		    .log_level = 1);
+
+	log_buf[0] = 0;
+	return bpf_prog_rejit(fd, c->insns, c->cnt, &opts);
+}
+
+/* Re-JIT @live_fd with the original code of @src_fd. */
+static int rejit_from(int live_fd, int src_fd)
+{
+	struct code c;
+	int err = code_of(src_fd, &c);
+
+	if (!err)
+		err = rejit(live_fd, &c);
+	code_free(&c);
+	return err;
+}
+
+static void getppid_n(int n)
+{
+	for (int i = 0; i < n; i++)
+		syscall(SYS_getppid);
+}
+
+static int xdp_run(int fd, __u32 *retval)
+{
+	unsigned char pkt[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = sizeof(pkt), .repeat = 1);
+	int err = bpf_prog_test_run_opts(fd, &opts);
+
+	*retval = opts.retval;
+	return err;
+}
+
+/* ---- cases ---------------------------------------------------------- */
+
+static int test_orig_insns(void)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "xdp_pass");
+	const struct bpf_insn *loaded = bpf_program__insns(p);
+	__u32 n = bpf_program__insn_cnt(p);
+	struct code c;
+	int maps = 0;
+
+	ASSERT(!code_of(bpf_program__fd(p), &c), "get orig insns");
+	ASSERT(c.cnt == n, "orig has %u insns, loaded %u", c.cnt, n);
+	for (__u32 i = 0; i < n; i++) {
+		if (loaded[i].code == (BPF_LD | BPF_IMM | BPF_DW) &&
+		    loaded[i].src_reg == BPF_PSEUDO_MAP_FD) {
+			ASSERT(c.insns[i].src_reg == BPF_PSEUDO_MAP_IDX &&
+				       c.insns[i].imm == 0,
+			       "map ref at %u not normalised", i);
+			maps++;
+			i++;
+			continue;
+		}
+		ASSERT(!memcmp(&loaded[i], &c.insns[i], sizeof(loaded[i])),
+		       "insn %u differs from the loaded one", i);
+	}
+	ASSERT(maps == 1 && c.nr_maps == 1, "one map reference (%d, %u)", maps, c.nr_maps);
+	code_free(&c);
+	return 0;
+}
+
+static int test_test_run_switch(void)
+{
+	int fd = prog_fd("xdp_pass"), stats_fd;
+	struct bpf_prog_info before, after;
+	__u32 ret;
+
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	ASSERT(stats_fd >= 0, "enable stats");
+	counter_reset(XDP_PACKETS);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "before: %u", ret);
+	ASSERT(!prog_info(fd, &before), "info");
+
+	ASSERT(!rejit_from(fd, prog_fd("xdp_drop")), "rejit to drop: %s", log_buf);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_DROP, "after: %u", ret);
+	ASSERT(!prog_info(fd, &after), "info");
+	ASSERT(after.id == before.id, "id changed %u -> %u", before.id, after.id);
+	ASSERT(after.run_cnt == before.run_cnt + 1, "run_cnt %llu -> %llu",
+	       before.run_cnt, after.run_cnt);
+	ASSERT(memcmp(after.tag, before.tag, sizeof(after.tag)),
+	       "tag should describe the new code");
+	ASSERT(after.nr_map_ids == 1, "new code uses one map");
+	ASSERT(after.rejit_cnt == before.rejit_cnt + 1, "rejit_cnt %u -> %u",
+	       before.rejit_cnt, after.rejit_cnt);
+	ASSERT(after.rejit_time > after.load_time, "rejit_time %llu, load_time %llu",
+	       after.rejit_time, after.load_time);
+
+	ASSERT(!rejit_from(fd, fd), "rejit back to original: %s", log_buf);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "restored: %u", ret);
+	ASSERT(counter(XDP_PACKETS) == 3, "packets %llu", counter(XDP_PACKETS));
+	close(stats_fd);
+	return 0;
+}
+
+static int test_tracepoint(void)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "tp_add1");
+	struct bpf_link *link = bpf_program__attach(p);
+	int fd = bpf_program__fd(p);
+	__u64 v;
+
+	ASSERT(link, "attach tracepoint: %d", -errno);
+	counter_reset(TP_EVENTS);
+	getppid_n(10);
+	v = counter(TP_EVENTS);
+	ASSERT(v == 10, "before: %llu", v);
+
+	ASSERT(!rejit_from(fd, prog_fd("tp_add100")), "rejit: %s", log_buf);
+	getppid_n(10);
+	v = counter(TP_EVENTS);
+	ASSERT(v == 10 + 1000, "after: %llu", v);
+
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	getppid_n(10);
+	v = counter(TP_EVENTS);
+	ASSERT(v == 1020, "restored: %llu", v);
+	bpf_link__destroy(link);
+	return 0;
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* Real packets through a veth pair: ping from a namespace to an address
+ * behind an XDP program that passes, then drops, then passes again.
+ */
+static int test_xdp_veth(void)
+{
+	int fd = prog_fd("xdp_pass"), ifindex, ok;
+	__u64 seen;
+
+	ASSERT(!sh("ip netns add rj && ip link add rj0 type veth peer name rj1 netns rj &&"
+		   "ip addr add 10.203.0.1/24 dev rj0 && ip link set rj0 up &&"
+		   "ip -n rj addr add 10.203.0.2/24 dev rj1 && ip -n rj link set rj1 up"),
+	       "veth setup");
+	ifindex = if_nametoindex("rj0");
+	ASSERT(!bpf_xdp_attach(ifindex, fd, 0, NULL), "attach xdp");
+	counter_reset(XDP_PACKETS);
+
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	seen = counter(XDP_PACKETS);
+	ASSERT(ok && seen >= 3, "passing: ping ok=%d, seen %llu", ok, seen);
+
+	ASSERT(!rejit_from(fd, prog_fd("xdp_drop")), "rejit to drop: %s", log_buf);
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	ASSERT(!ok && counter(XDP_PACKETS) >= seen + 3, "dropping: ping ok=%d, seen %llu",
+	       ok, counter(XDP_PACKETS));
+
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	ASSERT(ok, "passing again");
+	bpf_xdp_detach(ifindex, 0, NULL);
+	sh("ip link del rj0; ip netns del rj");
+	return 0;
+}
+
+static int test_tail_call_target_refused(void)
+{
+	int fd = prog_fd("xdp_pass"), key = 0;
+	__u32 ret;
+
+	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &fd, BPF_ANY), "prog_array insert");
+	ASSERT(rejit_from(fd, prog_fd("xdp_drop")) == -EOPNOTSUPP, "want EOPNOTSUPP");
+	ASSERT(strstr(log_buf, "tail call targets"), "log: %s", log_buf);
+	ASSERT(!xdp_run(prog_fd("xdp_tail"), &ret) && ret == XDP_PASS,
+	       "tail call still reaches the old code: %u", ret);
+	ASSERT(!bpf_map_delete_elem(jmp_fd, &key), "prog_array delete");
+	ASSERT(!rejit_from(fd, fd), "allowed again once out of the array: %s", log_buf);
+	return 0;
+}
+
+/* Bad requests: right errno, and the program keeps running its old code. */
+static int test_failures(void)
+{
+	struct bpf_insn bad[] = {
+		BPF_EXIT_INSN(), /* R0 never written */
+	};
+	struct bpf_insn ok[] = { BPF_MOV64_IMM(BPF_REG_0, XDP_DROP), BPF_EXIT_INSN() };
+	int fd = prog_fd("xdp_pass"), map_fd_as_prog = counters_fd;
+	union bpf_attr attr;
+	struct code c;
+	__u32 ret;
+	int err;
+
+	ASSERT(!code_of(prog_fd("xdp_drop"), &c), "code");
+
+	struct code v = { .insns = bad, .cnt = 1 };
+	err = rejit(fd, &v);
+	ASSERT(err == -EACCES, "verifier reject: %d", err);
+	ASSERT(strstr(log_buf, "R0 !read_ok"), "log: %s", log_buf);
+
+	ASSERT(bpf_prog_rejit(fd, ok, 0, NULL) == -EINVAL, "zero insns");
+	ASSERT(bpf_prog_rejit(9999, ok, 2, NULL) == -EBADF, "bad prog fd");
+	ASSERT(bpf_prog_rejit(map_fd_as_prog, ok, 2, NULL) == -EINVAL, "map fd as prog");
+
+	c.fds[0] = fd; /* a prog fd where the map should be */
+	err = rejit(fd, &c);
+	ASSERT(err == -EINVAL, "wrong fd in fd_array: %d", err);
+	c.fds[0] = -1;
+	err = rejit(fd, &c);
+	ASSERT(err == -EBADF, "bad fd in fd_array: %d", err);
+	c.nr_maps = 0;
+	free(c.insns);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.rejit_prog_fd = fd;
+	attr.insns = (__u64)(unsigned long)ok;
+	attr.insn_cnt = 2;
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	err = syscall(__NR_bpf, BPF_PROG_REJIT, &attr, sizeof(attr)) ? -errno : 0;
+	ASSERT(err == -EINVAL, "prog_type set: %d", err);
+	attr.prog_type = 0;
+	attr.prog_flags = BPF_F_SLEEPABLE;
+	err = syscall(__NR_bpf, BPF_PROG_REJIT, &attr, sizeof(attr)) ? -errno : 0;
+	ASSERT(err == -EINVAL, "sleepable flag: %d", err);
+	attr.prog_flags = 0;
+	attr.insn_cnt = 2000000;
+	err = syscall(__NR_bpf, BPF_PROG_REJIT, &attr, sizeof(attr)) ? -errno : 0;
+	ASSERT(err == -E2BIG, "oversize: %d", err);
+
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "old code still runs: %u", ret);
+	return 0;
+}
+
+/* Without CAP_BPF/CAP_PERFMON: no re-JIT, no original bytecode. */
+static int test_unprivileged(void)
+{
+	struct bpf_insn ok[] = { BPF_MOV64_IMM(BPF_REG_0, XDP_DROP), BPF_EXIT_INSN() };
+	int fd = prog_fd("xdp_pass"), status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct bpf_prog_info info;
+
+		if (setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (bpf_prog_rejit(fd, ok, 2, NULL) != -EPERM)
+			_exit(11);
+		/* info may be refused outright; if not, it hides the code */
+		if (!prog_info(fd, &info) && info.orig_prog_len != 0)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT(pid > 0 && waitpid(pid, &status, 0) == pid, "fork");
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d",
+	       WEXITSTATUS(status));
+	return 0;
+}
+
+struct load {
+	volatile int stop;
+	long events;
+};
+
+static void *load_thread(void *arg)
+{
+	struct load *l = arg;
+
+	while (!l->stop) {
+		syscall(SYS_getppid);
+		l->events++;
+	}
+	return NULL;
+}
+
+/* Many re-JITs of one attached program while a thread generates events:
+ * every event is counted exactly once by whichever code was live.
+ */
+static int test_stress_one(int rejits)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "tp_add1");
+	struct bpf_link *link = bpf_program__attach(p);
+	int fd = bpf_program__fd(p);
+	struct load l = {};
+	struct code one;
+	pthread_t t;
+	double t0, per_rejit, per_load;
+	__u64 seen;
+
+	ASSERT(link, "attach");
+	ASSERT(!code_of(fd, &one), "code");
+	counter_reset(TP_EVENTS);
+	pthread_create(&t, NULL, load_thread, &l);
+	t0 = now_ms();
+	for (int i = 0; i < rejits; i++)
+		ASSERT(!rejit(fd, &one), "rejit %d: %s", i, log_buf);
+	per_rejit = (now_ms() - t0) / rejits;
+	l.stop = 1;
+	pthread_join(t, NULL);
+	bpf_link__destroy(link);
+	seen = counter(TP_EVENTS);
+
+	t0 = now_ms();
+	for (int i = 0; i < 20; i++) {
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .fd_array = one.fds);
+		int f = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "x", "GPL", one.insns,
+				      one.cnt, &o);
+		ASSERT(f >= 0, "load");
+		close(f);
+	}
+	per_load = (now_ms() - t0) / 20;
+	code_free(&one);
+
+	printf("  stress: %d re-JITs under load, events generated %ld, counted %llu, lost %lld\n",
+	       rejits, l.events, seen, (long long)l.events - (long long)seen);
+	printf("  stress: %.2f ms per re-JIT, %.2f ms per fresh load (guest wall clock)\n",
+	       per_rejit, per_load);
+	ASSERT(seen == (__u64)l.events, "events lost or double-counted");
+	return 0;
+}
+
+struct par {
+	int fds[8];
+	int rounds, err;
+};
+
+static void *par_thread(void *arg)
+{
+	struct par *p = arg;
+	struct code c;
+
+	if (code_of(p->fds[0], &c)) {
+		p->err = -1;
+		return NULL;
+	}
+	for (int r = 0; r < p->rounds && !p->err; r++)
+		for (int i = 0; i < 8 && !p->err; i++)
+			p->err = rejit(p->fds[i], &c);
+	code_free(&c);
+	return NULL;
+}
+
+/* 64 programs re-JITed from 8 threads at once (kallsyms, prog pack). */
+static int test_stress_parallel(void)
+{
+	struct code c;
+	struct par par[8] = {};
+	pthread_t t[8];
+	__u32 ret;
+
+	ASSERT(!code_of(prog_fd("xdp_drop"), &c), "code");
+	for (int i = 0; i < 8; i++) {
+		par[i].rounds = 5;
+		for (int j = 0; j < 8; j++) {
+			LIBBPF_OPTS(bpf_prog_load_opts, o, .fd_array = c.fds);
+			par[i].fds[j] = bpf_prog_load(BPF_PROG_TYPE_XDP, "par", "GPL", c.insns,
+						      c.cnt, &o);
+			ASSERT(par[i].fds[j] >= 0, "load %d", -errno);
+		}
+	}
+	for (int i = 0; i < 8; i++)
+		pthread_create(&t[i], NULL, par_thread, &par[i]);
+	for (int i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < 8; i++) {
+		ASSERT(!par[i].err, "thread %d: %d", i, par[i].err);
+		for (int j = 0; j < 8; j++) {
+			ASSERT(!xdp_run(par[i].fds[j], &ret) && ret == XDP_DROP, "run");
+			close(par[i].fds[j]);
+		}
+	}
+	code_free(&c);
+	printf("  parallel: 64 programs x 5 re-JITs from 8 threads\n");
+	return 0;
+}
+
+static int stress_rejits = 10000;
+
+static void run(const char *name, int (*fn)(void))
+{
+	current = name;
+	if (fn() == 0) {
+		printf("ok   %s\n", name);
+		passed++;
+	} else {
+		printf("FAIL %s\n", name);
+		failed++;
+	}
+	fflush(stdout);
+}
+
+static int stress_one(void)
+{
+	return test_stress_one(stress_rejits);
+}
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s OBJ [stress-rejits]\n", argv[0]);
+		return 2;
+	}
+	if (argc > 2)
+		stress_rejits = atoi(argv[2]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	obj = bpf_object__open_file(argv[1], NULL);
+	err = libbpf_get_error(obj);
+	if (!err)
+		err = bpf_object__load(obj);
+	if (err) {
+		fprintf(stderr, "loading %s: %d\n", argv[1], err);
+		return 1;
+	}
+	counters_fd = bpf_object__find_map_fd_by_name(obj, "counters");
+	jmp_fd = bpf_object__find_map_fd_by_name(obj, "jmp");
+	{ /* .bss: target_tgid, so that only our own syscalls are counted */
+		__u32 zero = 0, tgid = getpid();
+
+		bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, ".bss")),
+				    &zero, &tgid, BPF_ANY);
+	}
+
+	run("orig_insns", test_orig_insns);
+	run("test_run_switch", test_test_run_switch);
+	run("tracepoint", test_tracepoint);
+	run("xdp_veth", test_xdp_veth);
+	run("tail_call_target_refused", test_tail_call_target_refused);
+	run("failures", test_failures);
+	run("unprivileged", test_unprivileged);
+	run("stress_one", stress_one);
+	run("stress_parallel", test_stress_parallel);
+
+	bpf_object__close(obj);
+	printf("rejit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -12,6 +12,7 @@ git_src() { git -C "$SRC" "$@"; }
 tip=$(git_src rev-parse --abbrev-ref HEAD)
 trap 'git_src checkout -q "$tip"' EXIT
 
+mkdir -p "$BUILD/series-check"
 for c in $(git_src rev-list --reverse base..HEAD); do
 	git_src checkout -q "$c"
 	log "$(git_src log -1 --format='%h %s')"

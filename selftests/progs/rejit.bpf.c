@@ -22,7 +22,9 @@ struct {
 
 __u32 target_tgid;
 
-enum { TP_EVENTS, XDP_PACKETS };
+#define GETPPID_NR 110 /* x86-64 */
+
+enum { TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS };
 
 static __always_inline void bump(__u32 key, __u64 by)
 {
@@ -50,6 +52,51 @@ int tp_add100(void *ctx)
 {
 	if (mine())
 		bump(TP_EVENTS, 100);
+	return 0;
+}
+
+SEC("kprobe/__x64_sys_getppid")
+int kp_add1(void *ctx)
+{
+	if (mine())
+		bump(KPROBE_EVENTS, 1);
+	return 0;
+}
+
+SEC("kprobe/__x64_sys_getppid")
+int kp_add100(void *ctx)
+{
+	if (mine())
+		bump(KPROBE_EVENTS, 100);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_add1(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (ctx->args[1] == GETPPID_NR && mine())
+		bump(RAW_TP_EVENTS, 1);
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int raw_add100(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (ctx->args[1] == GETPPID_NR && mine())
+		bump(RAW_TP_EVENTS, 100);
+	return 0;
+}
+
+/* Socket filters: keep the whole packet, or drop it. */
+SEC("socket")
+int sock_accept(struct __sk_buff *skb)
+{
+	return skb->len;
+}
+
+SEC("socket")
+int sock_drop(struct __sk_buff *skb)
+{
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,7 +50,7 @@ static const char *current;
 	} while (0)
 
 /* keys of the "counters" map, as in progs/rejit.bpf.c */
-enum { TP_EVENTS, XDP_PACKETS };
+enum { TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS };
 
 static struct bpf_object *obj;
 static int counters_fd, jmp_fd;
@@ -239,29 +240,90 @@ static int test_test_run_switch(void)
 	return 0;
 }
 
-static int test_tracepoint(void)
+/* Attach @one (adds 1 per getppid), re-JIT it with @hundred's code (adds
+ * 100), then back: the counter must show exactly which code saw each call.
+ */
+static int switch_on_getppid(const char *one, const char *hundred, __u32 key)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, "tp_add1");
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, one);
 	struct bpf_link *link = bpf_program__attach(p);
 	int fd = bpf_program__fd(p);
 	__u64 v;
 
-	ASSERT(link, "attach tracepoint: %d", -errno);
-	counter_reset(TP_EVENTS);
+	ASSERT(link, "attach %s: %d", one, -errno);
+	counter_reset(key);
 	getppid_n(10);
-	v = counter(TP_EVENTS);
+	v = counter(key);
 	ASSERT(v == 10, "before: %llu", v);
 
-	ASSERT(!rejit_from(fd, prog_fd("tp_add100")), "rejit: %s", log_buf);
+	ASSERT(!rejit_from(fd, prog_fd(hundred)), "rejit: %s", log_buf);
 	getppid_n(10);
-	v = counter(TP_EVENTS);
+	v = counter(key);
 	ASSERT(v == 10 + 1000, "after: %llu", v);
 
 	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
 	getppid_n(10);
-	v = counter(TP_EVENTS);
+	v = counter(key);
 	ASSERT(v == 1020, "restored: %llu", v);
 	bpf_link__destroy(link);
+	return 0;
+}
+
+static int test_tracepoint(void)
+{
+	return switch_on_getppid("tp_add1", "tp_add100", TP_EVENTS);
+}
+
+static int test_kprobe(void)
+{
+	return switch_on_getppid("kp_add1", "kp_add100", KPROBE_EVENTS);
+}
+
+static int test_raw_tp(void)
+{
+	return switch_on_getppid("raw_add1", "raw_add100", RAW_TP_EVENTS);
+}
+
+/* A socket filter on the receiving end of a datagram socket pair. */
+static int test_socket_filter(void)
+{
+	int fd = prog_fd("sock_accept"), sv[2];
+	char buf[16];
+
+	ASSERT(!socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), "socketpair");
+	ASSERT(!setsockopt(sv[1], SOL_SOCKET, SO_ATTACH_BPF, &fd, sizeof(fd)), "attach");
+	ASSERT(send(sv[0], "a", 1, 0) == 1 && recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) == 1,
+	       "accepting");
+	ASSERT(!rejit_from(fd, prog_fd("sock_drop")), "rejit to drop: %s", log_buf);
+	ASSERT(send(sv[0], "b", 1, 0) == 1 && recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) < 0 &&
+		       errno == EAGAIN,
+	       "dropping");
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ASSERT(send(sv[0], "c", 1, 0) == 1 && recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT) == 1 &&
+		       buf[0] == 'c',
+	       "accepting again");
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* A program that tail-calls: its replacement's direct jump follows slot
+ * updates made after the re-JIT.
+ */
+static int test_tail_call_caller(void)
+{
+	int fd = prog_fd("xdp_tail"), pass = prog_fd("xdp_pass"), drop = prog_fd("xdp_drop");
+	int key = 0;
+	__u32 ret;
+
+	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &pass, BPF_ANY), "slot = pass");
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "before: %u", ret);
+	ASSERT(!rejit_from(fd, fd), "rejit caller: %s", log_buf);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "after re-JIT: %u", ret);
+	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &drop, BPF_ANY), "slot = drop");
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_DROP, "slot update seen: %u", ret);
+	ASSERT(!bpf_map_delete_elem(jmp_fd, &key), "empty slot");
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_ABORTED, "empty slot falls through: %u", ret);
 	return 0;
 }
 
@@ -571,8 +633,12 @@ int main(int argc, char **argv)
 	run("orig_insns", test_orig_insns);
 	run("test_run_switch", test_test_run_switch);
 	run("tracepoint", test_tracepoint);
+	run("kprobe", test_kprobe);
+	run("raw_tp", test_raw_tp);
+	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
 	run("tail_call_target_refused", test_tail_call_target_refused);
+	run("tail_call_caller", test_tail_call_caller);
 	run("failures", test_failures);
 	run("unprivileged", test_unprivileged);
 	run("stress_one", stress_one);

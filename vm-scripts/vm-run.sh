@@ -47,10 +47,11 @@ kvm_works() {
 	fi
 	mkdir -p "$BUILD/vm"
 	log=$(mktemp)
-	(timeout 15 qemu-system-x86_64 -accel kvm -cpu host -m 256M -kernel "$kernel" \
-		-append "console=ttyS0 earlyprintk=ttyS0 panic=-1" -no-reboot \
-		-nodefaults -display none -serial "file:$log" </dev/null >/dev/null 2>&1) \
-		2>/dev/null || true
+	# In a child shell: a QEMU that aborts is reported there, not here.
+	bash -c 'timeout 15 qemu-system-x86_64 -accel kvm -cpu host -m 256M \
+		-kernel "$1" -append "console=ttyS0 earlyprintk=ttyS0 panic=-1" \
+		-no-reboot -nodefaults -display none -serial "file:$2"; exit $?' \
+		probe "$kernel" "$log" </dev/null >/dev/null 2>&1 || true
 	if grep -q "Linux version" "$log"; then
 		printf '%s\nyes\n' "$boot" >"$cache"
 	else

@@ -91,8 +91,8 @@ static int prog_info(int fd, struct bpf_prog_info *info)
 	return bpf_prog_get_info_by_fd(fd, info, &len);
 }
 
-/* The original bytecode of @src_fd with an fd_array rebuilt from its map
- * ids: what a re-JIT with that code needs.
+/* The original bytecode of @src_fd with an fd_array rebuilt from the ids
+ * of the maps it refers to: what a re-JIT with that code needs.
  */
 struct code {
 	struct bpf_insn *insns;
@@ -123,12 +123,12 @@ static int code_of(int src_fd, struct code *c)
 	err = bpf_prog_get_orig_insns(src_fd, c->insns, &c->cnt);
 	if (err)
 		return err;
-	info.nr_map_ids = 64;
-	info.map_ids = (__u64)(unsigned long)ids;
+	info.nr_orig_map_ids = 64;
+	info.orig_map_ids = (__u64)(unsigned long)ids;
 	err = bpf_prog_get_info_by_fd(src_fd, &info, &len);
 	if (err)
 		return err;
-	for (c->nr_maps = 0; c->nr_maps < info.nr_map_ids; c->nr_maps++) {
+	for (c->nr_maps = 0; c->nr_maps < info.nr_orig_map_ids; c->nr_maps++) {
 		c->fds[c->nr_maps] = bpf_map_get_fd_by_id(ids[c->nr_maps]);
 		if (c->fds[c->nr_maps] < 0)
 			return -errno;
@@ -368,6 +368,37 @@ static int test_xdp_veth(void)
 	ASSERT(ok, "passing again");
 	bpf_xdp_detach(ifindex, 0, NULL);
 	sh("ip link del rj0; ip netns del rj");
+	return 0;
+}
+
+/* After a re-JIT with code that uses other maps, map_ids describes the
+ * running code and orig_map_ids still the original bytecode's maps.
+ */
+static int test_orig_map_ids(void)
+{
+	int fd = prog_fd("xdp_pass"), counters_id, jmp_id;
+	__u32 ids[4], orig_ids[4], len = sizeof(struct bpf_prog_info), ret;
+	struct bpf_prog_info info = {};
+	struct bpf_map_info minfo = {};
+	__u32 mlen = sizeof(minfo);
+
+	ASSERT(!bpf_map_get_info_by_fd(counters_fd, &minfo, &mlen), "map info");
+	counters_id = minfo.id;
+	ASSERT(!bpf_map_get_info_by_fd(jmp_fd, &minfo, &mlen), "map info");
+	jmp_id = minfo.id;
+
+	ASSERT(!rejit_from(fd, prog_fd("xdp_tail")), "rejit to tail caller: %s", log_buf);
+	info.nr_map_ids = 4;
+	info.map_ids = (__u64)(unsigned long)ids;
+	info.nr_orig_map_ids = 4;
+	info.orig_map_ids = (__u64)(unsigned long)orig_ids;
+	ASSERT(!bpf_prog_get_info_by_fd(fd, &info, &len), "info");
+	ASSERT(info.nr_map_ids == 1 && ids[0] == (__u32)jmp_id, "map_ids: %u maps, [0]=%u",
+	       info.nr_map_ids, ids[0]);
+	ASSERT(info.nr_orig_map_ids == 1 && orig_ids[0] == (__u32)counters_id,
+	       "orig_map_ids: %u maps, [0]=%u", info.nr_orig_map_ids, orig_ids[0]);
+	ASSERT(!rejit_from(fd, fd), "back to the original: %s", log_buf);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_PASS, "restored: %u", ret);
 	return 0;
 }
 
@@ -637,6 +668,7 @@ int main(int argc, char **argv)
 	run("raw_tp", test_raw_tp);
 	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
+	run("orig_map_ids", test_orig_map_ids);
 	run("tail_call_target_refused", test_tail_call_target_refused);
 	run("tail_call_caller", test_tail_call_caller);
 	run("failures", test_failures);

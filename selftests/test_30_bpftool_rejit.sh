@@ -1,0 +1,102 @@
+#!/bin/bash
+# bpftool prog rejit / dump orig / show on live programs: XDP on a veth
+# with real pings, a tracepoint and a kprobe, switched to code built from a
+# modified source and back; error paths leave the program unchanged.
+. "$(dirname "$0")/lib.sh"
+
+B=$OBJ/rejit_tool_b.bpf.o C=$OBJ/rejit_tool_c.bpf.o
+dir=/sys/fs/bpf/rt
+xdp=(pinned $dir/xdp_prog)
+tmp=$(mktemp -d)
+cleanup() {
+	ip link del rt0 2>/dev/null || true
+	ip netns del rt 2>/dev/null || true
+	rm -rf "$dir" "$dir-maps" "$dir-links" "$tmp"
+}
+trap cleanup EXIT
+
+ip netns add rt
+ip link add rt0 type veth peer name rt1 netns rt
+ip addr add 10.204.0.1/24 dev rt0
+ip link set rt0 up
+ip -n rt addr add 10.204.0.2/24 dev rt1
+ip -n rt link set rt1 up
+
+# XDP half pinned and attached by hand; tracing half auto-attached (its
+# links are what is pinned, the programs are found by name) on the same map.
+bpftool prog loadall "$OBJ/rejit_tool_xdp.bpf.o" "$dir" pinmaps "$dir-maps"
+bpftool net attach xdp "${xdp[@]}" dev rt0
+bpftool prog loadall "$OBJ/rejit_tool_trace.bpf.o" "$dir-links" \
+	map name counts pinned "$dir-maps/counts" autoattach
+
+count() { bpftool -j map lookup pinned "$dir-maps/counts" key "$1" 0 0 0 | map_value; }
+pings() { ip netns exec rt ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1; }
+getppids() { python3 -c 'import os
+for _ in range(10): os.getppid()'; }
+rejit_cnt() { bpftool -j prog show "$@" | json '["rejit_cnt"]'; }
+
+id=$(bpftool -j prog show "${xdp[@]}" | json '["id"]')
+expect_eq "rejit_cnt at load" "$(rejit_cnt "${xdp[@]}")" 0
+bpftool prog dump orig "${xdp[@]}" file "$tmp/orig-before"
+bpftool -j prog dump orig "${xdp[@]}" | json '[0]["disasm"]' >/dev/null ||
+	fail "dump orig -j is not JSON"
+bpftool prog dump orig "${xdp[@]}" | grep -q "call bpf_map_lookup_elem" ||
+	fail "dump orig does not show the helper call"
+bpftool prog dump orig "${xdp[@]}" | grep -q "r1 = map\[idx:0\]" ||
+	fail "dump orig does not show the map reference as an index"
+
+# XDP: pass -> drop (object from the modified source) -> pass (orig)
+pings || fail "pings should pass before the re-JIT"
+seen=$(count 0)
+bpftool prog rejit "${xdp[@]}" object "$B" prog xdp_prog
+pings && fail "pings should be dropped by the new code"
+[ "$(count 0)" -ge $((seen + 3)) ] || fail "dropped packets not counted"
+expect_eq "prog id after re-JIT" "$(bpftool -j prog show "${xdp[@]}" | json '["id"]')" "$id"
+expect_eq "rejit_cnt" "$(rejit_cnt "${xdp[@]}")" 1
+bpftool prog show "${xdp[@]}" | grep -q "rejited_at .* rejit_cnt 1" ||
+	fail "plain prog show lacks the re-JIT line"
+bpftool prog rejit "${xdp[@]}" orig
+pings || fail "pings should pass after 'rejit orig'"
+bpftool prog dump orig "${xdp[@]}" file "$tmp/orig-after"
+cmp -s "$tmp/orig-before" "$tmp/orig-after" || fail "dump orig changed across re-JITs"
+bpftool prog rejit "${xdp[@]}" bytecode "$tmp/orig-before"
+pings || fail "pings should pass after 'rejit bytecode'"
+expect_eq "rejit_cnt" "$(rejit_cnt "${xdp[@]}")" 3
+note "xdp: pass -> drop -> pass, dump orig stable, prog id $id kept"
+
+# tracepoint and kprobe: +1 per getppid -> +100 -> +1
+for p in tp_prog:1 kp_prog:2; do
+	name=${p%:*} key=${p#*:}
+	before=$(count "$key"); getppids; d1=$(($(count "$key") - before))
+	bpftool prog rejit name "$name" object "$B" prog "$name"
+	before=$(count "$key"); getppids; d2=$(($(count "$key") - before))
+	bpftool prog rejit name "$name" orig
+	before=$(count "$key"); getppids; d3=$(($(count "$key") - before))
+	note "$name: 10 getppid() counted as $d1, then $d2, then $d3"
+	[ "$d1" -ge 10 ] && [ "$d1" -lt 100 ] || fail "$name before: $d1"
+	[ "$d2" -ge 1000 ] && [ $((d2 % 100)) -eq 0 ] || fail "$name after: $d2"
+	[ "$d3" -ge 10 ] && [ "$d3" -lt 100 ] || fail "$name restored: $d3"
+done
+
+# Errors: clear message, non-zero exit, program unchanged.
+must_fail() { # must_fail PATTERN bpftool-args...
+	local pat=$1 out
+	shift
+	if out=$(bpftool prog rejit "$@" 2>&1); then
+		fail "bpftool prog rejit $* succeeded"
+	fi
+	grep -q -- "$pat" <<<"$out" || fail "bpftool prog rejit $*: no '$pat' in: $out"
+}
+cnt=$(rejit_cnt "${xdp[@]}")
+must_fail "can't open" "${xdp[@]}" bytecode /nonexistent
+printf 'abcde' >"$tmp/short"
+must_fail "whole number of instructions" "${xdp[@]}" bytecode "$tmp/short"
+printf '\x95\x00\x00\x00\x00\x00\x00\x00' >"$tmp/exit-only"
+must_fail "R0 !read_ok" "${xdp[@]}" bytecode "$tmp/exit-only"
+must_fail "map 'counts'" "${xdp[@]}" object "$C" prog xdp_prog
+must_fail "no program" "${xdp[@]}" object "$B" prog nosuchprog
+must_fail "of type" "${xdp[@]}" object "$B" prog tp_prog
+must_fail "get prog\|prog by id\|No such" id 999999 orig
+expect_eq "rejit_cnt after failed attempts" "$(rejit_cnt "${xdp[@]}")" "$cnt"
+pings || fail "program changed by a failed re-JIT"
+note "error paths: 7 refused, program unchanged"

@@ -40,7 +40,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 share "$share"
 cd "$VM_CWD" || cd /
 
 if [ "$VM_SHELL" = 1 ]; then
-	setsid -c bash -l <>/dev/ttyS0 >&0 2>&0
+	# Not a login shell: /etc/profile would reset $PATH.
+	setsid -c bash --rcfile "$VM_CTL/env" -i <>/dev/ttyS0 >&0 2>&0
 	rc=$?
 else
 	bash -c "$(cat "$VM_CTL/cmd")" </dev/null

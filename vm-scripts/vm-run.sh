@@ -83,6 +83,7 @@ export PATH=$TOOLS/bpftool:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 export REPO=$REPO BUILD=$BUILD VM_SHARE=$share
 export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8
 export VM_CWD=$PWD VM_SHELL=$shell
+PS1='\u@\h:\w# '
 ENV
 
 root_opts=trans=virtio,version=9p2000.L,msize=524288,cache=loose

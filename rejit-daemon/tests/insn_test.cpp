@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include "bpf_object.hpp"
 #include "rejit/insn.hpp"
 
 namespace {
@@ -125,20 +126,14 @@ INSTANTIATE_TEST_SUITE_P(
                         "insn 2"}),
         [](const testing::TestParamInfo<BadCase> &info) { return std::string(info.param.name); });
 
-struct ObjDeleter {
-	void operator()(bpf_object *o) const { bpf_object__close(o); }
-};
-
 // Every program clang emitted for the sample decodes and re-encodes exactly.
 TEST(InsnCodec, RoundTripsClangObject) {
-	std::unique_ptr<bpf_object, ObjDeleter> obj(
-	        bpf_object__open_file(BPF_OBJ_DIR "/sample.bpf.o", nullptr));
+	auto obj = rejit::test::open_object("sample.bpf.o");
 	ASSERT_TRUE(obj) << "cannot open sample.bpf.o";
 	int progs = 0;
 	bpf_program *p;
 	bpf_object__for_each_program(p, obj.get()) {
-		std::vector<bpf_insn> in(bpf_program__insns(p),
-		                         bpf_program__insns(p) + bpf_program__insn_cnt(p));
+		auto in = rejit::test::raw_insns(p);
 		auto dec = rejit::decode(in);
 		ASSERT_TRUE(dec) << bpf_program__name(p) << ": " << dec.error().msg;
 		EXPECT_TRUE(same(rejit::encode(*dec), in)) << bpf_program__name(p);

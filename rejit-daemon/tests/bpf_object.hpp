@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+// BPF objects compiled by clang for the tests (see tests/CMakeLists.txt).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <bpf/libbpf.h>
+
+#include "rejit/insn.hpp"
+
+namespace rejit::test {
+
+struct ObjectCloser {
+	void operator()(bpf_object *o) const { bpf_object__close(o); }
+};
+using Object = std::unique_ptr<bpf_object, ObjectCloser>;
+
+inline Object open_object(const std::string &name) {
+	return Object(
+	        bpf_object__open_file((std::string(BPF_OBJ_DIR "/") + name).c_str(), nullptr));
+}
+
+inline std::vector<bpf_insn> raw_insns(const bpf_program *p) {
+	return {bpf_program__insns(p), bpf_program__insns(p) + bpf_program__insn_cnt(p)};
+}
+
+} // namespace rejit::test

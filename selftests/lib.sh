@@ -18,3 +18,16 @@ map_value() {
 	python3 -c 'import json,sys
 print(int.from_bytes(bytes(int(b, 16) for b in json.load(sys.stdin)["value"]), "little"))'
 }
+
+# veth_pair NS DEV NET: veth DEV here (NET.1/24) and DEV-peer in new network
+# namespace NS (NET.2/24), both up. Traffic stays inside the guest.
+veth_pair() {
+	local ns=$1 dev=$2 net=$3
+	ip netns add "$ns"
+	ip link add "$dev" type veth peer name "$dev-peer" netns "$ns"
+	ip addr add "$net.1/24" dev "$dev"
+	ip link set "$dev" up
+	ip -n "$ns" addr add "$net.2/24" dev "$dev-peer"
+	ip -n "$ns" link set "$dev-peer" up
+	ip -n "$ns" link set lo up
+}

@@ -15,12 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ip netns add rt
-ip link add rt0 type veth peer name rt1 netns rt
-ip addr add 10.204.0.1/24 dev rt0
-ip link set rt0 up
-ip -n rt addr add 10.204.0.2/24 dev rt1
-ip -n rt link set rt1 up
+veth_pair rt rt0 10.204.0
 
 # XDP half pinned and attached by hand; tracing half auto-attached (its
 # links are what is pinned, the programs are found by name) on the same map.

@@ -2,9 +2,11 @@
 # The main job (make run), run inside the VM. For now: the patched kernel
 # runs a real BPF program on real traffic. An XDP program is attached to a
 # veth whose peer lives in another network namespace; pings cross it and the
-# program's counters and the daemon's view of it are shown.
+# program's counters are shown, then the attached program is re-JITed in
+# place (BPF_PROG_REJIT via bpftool) and traffic keeps flowing.
 # (The daemon's before/after re-JIT table arrives with bpfrejitd.)
 set -euo pipefail
+. "$REPO/selftests/lib.sh" # veth_pair
 
 obj=$BUILD/selftests/smoke.bpf.o
 dir=/sys/fs/bpf/demo
@@ -13,13 +15,7 @@ pin=$dir/prog
 echo "== kernel: $(uname -r); bpftool: $(command -v bpftool)"
 bpftool version | head -1
 
-ip netns add peer
-ip link add veth0 type veth peer name veth1 netns peer
-ip addr add 10.201.0.1/24 dev veth0
-ip link set veth0 up
-ip -n peer addr add 10.201.0.2/24 dev veth1
-ip -n peer link set veth1 up
-ip -n peer link set lo up
+veth_pair peer veth0 10.201.0
 
 mkdir -p "$dir"
 bpftool prog load "$obj" "$pin" type xdp pinmaps "$dir/maps"
@@ -39,5 +35,11 @@ for e in json.load(sys.stdin):
     if v:
         print(f"  {names[k] if k < len(names) else k:<12} {v}")'
 bpftool prog show pinned "$pin"
+
+echo "== re-JIT the attached program in place from its original bytecode"
+bpftool prog dump orig pinned "$pin" | head -5
+bpftool prog rejit pinned "$pin" orig
+ip netns exec peer ping -c 5 -i 0.05 -q 10.201.0.1 | tail -2
+bpftool prog show pinned "$pin" # same id, rejit_cnt 1, run on the new image
 echo "== live programs as the daemon sees them"
 "$BUILD/rejit-daemon/bpfrejitd" --list

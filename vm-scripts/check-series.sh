@@ -16,8 +16,11 @@ mkdir -p "$BUILD/series-check"
 for c in $(git_src rev-list --reverse base..HEAD); do
 	git_src checkout -q "$c"
 	log "$(git_src log -1 --format='%h %s')"
+	# SPACING: checkpatch misreads the anonymous bitfields ("__u32 :32;")
+	# that bpf.h and libbpf's opts structs use.
 	git_src format-patch -1 --stdout "$c" |
-		"$SRC/scripts/checkpatch.pl" --no-tree -q --ignore SPACING - || true
+		"$SRC/scripts/checkpatch.pl" --no-tree -q --ignore SPACING - ||
+		die "checkpatch: $(git_src log -1 --format='%h %s' "$c")"
 	make -s -C "$SRC" O="$KOBJ" CC="ccache gcc" LOCALVERSION= -j"$JOBS" \
 		kernel/bpf/ arch/x86/net/
 	make -s -C "$SRC/tools/lib/bpf" -j"$JOBS" OUTPUT="$BUILD/series-check/" \

@@ -39,53 +39,23 @@ static __always_inline int mine(void)
 	return (bpf_get_current_pid_tgid() >> 32) == target_tgid;
 }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int tp_add1(void *ctx)
-{
-	if (mine())
-		bump(TP_EVENTS, 1);
-	return 0;
-}
+/* Two programs on one hook that differ observably: NAME##1 adds 1 per
+ * getppid() of ours, NAME##100 adds 100.
+ */
+#define COUNTING_PAIR(SEC_NAME, NAME, CTX, KEY, COND)				\
+	static __always_inline int NAME##_count(CTX ctx, __u64 by)		\
+	{									\
+		if ((COND) && mine())						\
+			bump(KEY, by);						\
+		return 0;							\
+	}									\
+	SEC(SEC_NAME) int NAME##1(CTX ctx) { return NAME##_count(ctx, 1); }	\
+	SEC(SEC_NAME) int NAME##100(CTX ctx) { return NAME##_count(ctx, 100); }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int tp_add100(void *ctx)
-{
-	if (mine())
-		bump(TP_EVENTS, 100);
-	return 0;
-}
-
-SEC("kprobe/__x64_sys_getppid")
-int kp_add1(void *ctx)
-{
-	if (mine())
-		bump(KPROBE_EVENTS, 1);
-	return 0;
-}
-
-SEC("kprobe/__x64_sys_getppid")
-int kp_add100(void *ctx)
-{
-	if (mine())
-		bump(KPROBE_EVENTS, 100);
-	return 0;
-}
-
-SEC("raw_tp/sys_enter")
-int raw_add1(struct bpf_raw_tracepoint_args *ctx)
-{
-	if (ctx->args[1] == GETPPID_NR && mine())
-		bump(RAW_TP_EVENTS, 1);
-	return 0;
-}
-
-SEC("raw_tp/sys_enter")
-int raw_add100(struct bpf_raw_tracepoint_args *ctx)
-{
-	if (ctx->args[1] == GETPPID_NR && mine())
-		bump(RAW_TP_EVENTS, 100);
-	return 0;
-}
+COUNTING_PAIR("tracepoint/syscalls/sys_enter_getppid", tp_add, void *, TP_EVENTS, 1)
+COUNTING_PAIR("kprobe/__x64_sys_getppid", kp_add, void *, KPROBE_EVENTS, 1)
+COUNTING_PAIR("raw_tp/sys_enter", raw_add, struct bpf_raw_tracepoint_args *,
+	      RAW_TP_EVENTS, ctx->args[1] == GETPPID_NR)
 
 /* Socket filters: keep the whole packet, or drop it. */
 SEC("socket")

@@ -441,14 +441,17 @@ static int test_failures(void)
 	ASSERT(bpf_prog_rejit(9999, ok, 2, NULL) == -EBADF, "bad prog fd");
 	ASSERT(bpf_prog_rejit(map_fd_as_prog, ok, 2, NULL) == -EINVAL, "map fd as prog");
 
+	/* c owns its map fds: swap bad ones in, then put the map back */
+	int map_fd = c.fds[0], wrong, badfd;
+
 	c.fds[0] = fd; /* a prog fd where the map should be */
-	err = rejit(fd, &c);
-	ASSERT(err == -EINVAL, "wrong fd in fd_array: %d", err);
+	wrong = rejit(fd, &c);
 	c.fds[0] = -1;
-	err = rejit(fd, &c);
-	ASSERT(err == -EBADF, "bad fd in fd_array: %d", err);
-	c.nr_maps = 0;
-	free(c.insns);
+	badfd = rejit(fd, &c);
+	c.fds[0] = map_fd;
+	code_free(&c);
+	ASSERT(wrong == -EINVAL, "wrong fd in fd_array: %d", wrong);
+	ASSERT(badfd == -EBADF, "bad fd in fd_array: %d", badfd);
 
 	memset(&attr, 0, sizeof(attr));
 	attr.rejit_prog_fd = fd;

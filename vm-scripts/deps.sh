@@ -12,7 +12,7 @@ PKGS=(
 	# VM
 	qemu-system-x86 iproute2 iputils-ping
 	# rejit-daemon
-	cmake pkg-config libgtest-dev libgmock-dev libfmt-dev
+	cmake pkg-config libgtest-dev libgmock-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
 )
 
 missing=()

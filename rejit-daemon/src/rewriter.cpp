@@ -155,7 +155,7 @@ Result<void> Rewriter::replace_run(size_t first, size_t count, std::vector<Insn>
 	return {};
 }
 
-Result<Rewritten> Rewriter::finish() const {
+Result<Program> Rewriter::finish() const {
 	// New slot of every node; a deleted node takes its successor's slot.
 	std::vector<size_t> new_slot(nodes_.size() + 1);
 	size_t slot = 0;
@@ -178,7 +178,7 @@ Result<Rewritten> Rewriter::finish() const {
 		return new_slot[node];
 	};
 
-	Rewritten out;
+	Program out;
 	out.insns.reserve(nodes_.size());
 	for (size_t i = 0; i < nodes_.size(); i++) {
 		const Node &n = nodes_[i];

@@ -26,4 +26,17 @@ inline std::vector<bpf_insn> raw_insns(const bpf_program *p) {
 	return {bpf_program__insns(p), bpf_program__insns(p) + bpf_program__insn_cnt(p)};
 }
 
+// Decoded instructions of program `prog` in object `obj`; fails the test if
+// either is missing.
+inline std::vector<Insn> program_insns(const std::string &obj, const char *prog) {
+	Object o = open_object(obj);
+	if (!o)
+		return {};
+	const bpf_program *p = bpf_object__find_program_by_name(o.get(), prog);
+	if (!p)
+		return {};
+	auto dec = decode(raw_insns(p));
+	return dec ? std::move(dec).value() : std::vector<Insn>{};
+}
+
 } // namespace rejit::test

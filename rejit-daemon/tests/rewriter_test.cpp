@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include "asm.hpp"
 #include "bpf_object.hpp"
 #include "rejit/rewriter.hpp"
 
@@ -14,31 +15,7 @@ using rejit::FuncInfo;
 using rejit::Insn;
 using rejit::LineInfo;
 using rejit::Rewriter;
-
-Insn mov(uint8_t dst, int32_t imm) {
-	return {BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm};
-}
-Insn add(uint8_t dst, int32_t imm) {
-	return {BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm};
-}
-Insn jeq(uint8_t dst, int32_t imm, int16_t off) {
-	return {BPF_JMP | BPF_JEQ | BPF_K, dst, 0, off, imm};
-}
-Insn ja(int16_t off) {
-	return {BPF_JMP | BPF_JA, 0, 0, off, 0};
-}
-Insn gotol(int32_t imm) {
-	return {BPF_JMP32 | BPF_JA, 0, 0, 0, imm};
-}
-Insn call_sub(int32_t imm) {
-	return {BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, imm};
-}
-Insn ldimm64(uint8_t dst, uint64_t v) {
-	return {BPF_LD | BPF_IMM | BPF_DW, dst, 0, 0, int32_t(uint32_t(v)), int32_t(v >> 32)};
-}
-Insn exit_insn() {
-	return {BPF_JMP | BPF_EXIT, 0, 0, 0, 0};
-}
+using namespace rejit::test::asm_;
 
 Rewriter make(const std::vector<Insn> &p, std::vector<LineInfo> li = {},
               std::vector<FuncInfo> fi = {}) {

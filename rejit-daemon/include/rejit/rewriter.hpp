@@ -33,7 +33,7 @@ struct FuncInfo {
 	uint32_t type_id;
 };
 
-struct Rewritten {
+struct Program {
 	std::vector<Insn> insns;
 	std::vector<LineInfo> line_info;
 	std::vector<FuncInfo> func_info;
@@ -58,7 +58,7 @@ public:
 	// run itself must not be the target of references except at `first`.
 	Result<void> replace_run(size_t first, size_t count, std::vector<Insn> with);
 
-	Result<Rewritten> finish() const;
+	Result<Program> finish() const;
 
 private:
 	struct Node {

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+// Live BPF programs in the running kernel: what they are, their original
+// bytecode, and BPF_PROG_REJIT. Needs the BpfReJIT kernel patches.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rejit/fd.hpp"
+#include "rejit/result.hpp"
+#include "rejit/rewriter.hpp"
+
+namespace rejit {
+
+struct ProgInfo {
+	uint32_t id = 0;
+	uint32_t type = 0;
+	std::string type_name;
+	std::string name;
+	std::string tag; // hex
+	uint64_t run_cnt = 0;
+	uint64_t run_time_ns = 0;
+	uint32_t rejit_cnt = 0;
+	uint32_t xlated_insns = 0;
+	uint32_t jited_bytes = 0;
+	uint32_t orig_insns = 0;
+};
+
+class LiveProg {
+public:
+	static Result<LiveProg> open(uint32_t id);
+
+	[[nodiscard]] uint32_t id() const { return id_; }
+	[[nodiscard]] int fd() const { return fd_.get(); }
+	[[nodiscard]] Result<ProgInfo> info() const;
+	// The bytecode as loaded; map references index info's orig_map_ids.
+	[[nodiscard]] Result<Program> orig() const;
+	// BPF_PROG_REJIT with `p`, whose map references index the same maps as
+	// orig(). On failure the program is unchanged and the error carries the
+	// end of the verifier log.
+	Result<void> rejit(const Program &p) const;
+
+private:
+	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}
+	Result<std::vector<Fd>> orig_maps() const;
+
+	uint32_t id_;
+	Fd fd_;
+};
+
+// Ids of every loaded program.
+Result<std::vector<uint32_t>> live_prog_ids();
+
+// Turn on run_cnt/run_time_ns accounting (BPF_ENABLE_STATS) for as long as
+// the returned fd is open.
+Result<Fd> enable_run_stats();
+
+// Does the running kernel implement BPF_PROG_REJIT?
+bool kernel_has_rejit();
+
+} // namespace rejit

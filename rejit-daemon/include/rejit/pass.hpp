@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+// Optimisation passes and the pipeline that runs them.
+//
+// A pass edits a Rewriter built on the program as the previous pass left it,
+// and reports every site it changed or skipped with the reason, so that
+// `explain` can say what happened where and why.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rejit/rewriter.hpp"
+
+namespace rejit {
+
+// What a pass did at one place in the program (instruction index as the
+// pass saw it).
+struct Site {
+	size_t insn;
+	bool changed;
+	std::string what;
+};
+
+struct PassReport {
+	std::string pass;
+	std::vector<Site> sites;
+	size_t insns_before = 0;
+	size_t insns_after = 0;
+
+	[[nodiscard]] size_t changed() const;
+	[[nodiscard]] size_t skipped() const { return sites.size() - changed(); }
+};
+
+class Pass {
+public:
+	virtual ~Pass() = default;
+	[[nodiscard]] virtual std::string_view name() const = 0;
+	// One-line description for `--help` and the README.
+	[[nodiscard]] virtual std::string_view summary() const = 0;
+	virtual Result<void> run(Rewriter &rw, std::vector<Site> &sites) const = 0;
+};
+
+// The passes librejit knows, in pipeline order.
+std::vector<std::unique_ptr<Pass>> all_passes();
+// The passes named in a comma-separated list ("all" = every pass).
+Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list);
+
+struct Optimized {
+	Program prog;
+	std::vector<PassReport> reports;
+	[[nodiscard]] size_t changed() const;
+};
+
+// Run `passes` in order. A pass that fails leaves the program as the
+// previous pass produced it; its error is reported as a skipped site.
+Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes);
+
+// Human-readable account of an Optimized (per pass: counts, then sites).
+std::string explain(const Optimized &o, bool with_skipped = true);
+
+} // namespace rejit

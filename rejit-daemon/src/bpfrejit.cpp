@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+// bpfrejit: command-line client of bpfrejitd, and offline optimiser.
+//
+//   bpfrejit [-s SOCKET] [-j] status | list | profile ID | explain ID
+//                              | optimize ID | rollback ID
+//   bpfrejit opt OBJECT [prog NAME] [passes LIST]    (no daemon needed)
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "rejit/fd.hpp"
+#include "rejit/insn.hpp"
+#include "rejit/pass.hpp"
+
+namespace {
+
+using json = nlohmann::json;
+
+int fail(const std::string &msg) {
+	fmt::print(stderr, "bpfrejit: {}\n", msg);
+	return 1;
+}
+
+int usage(int code) {
+	fmt::print(code ? stderr : stdout,
+	           "usage: bpfrejit [-s SOCKET] [-j] {{status | list | profile ID | explain ID |\n"
+	           "                                  optimize ID | rollback ID}}\n"
+	           "       bpfrejit opt OBJECT [prog NAME] [passes LIST]\n");
+	return code;
+}
+
+rejit::Result<json> request(const std::string &sock, const json &req) {
+	sockaddr_un addr{};
+	addr.sun_family = AF_UNIX;
+	if (sock.size() >= sizeof(addr.sun_path))
+		return rejit::make_error(ENAMETOOLONG, sock);
+	std::memcpy(addr.sun_path, sock.c_str(), sock.size());
+	rejit::Fd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	if (!fd || connect(fd.get(), reinterpret_cast<sockaddr *>(&addr), sizeof(addr)))
+		return rejit::make_error(errno, fmt::format("connecting to bpfrejitd at {} (is it "
+		                                            "running?)",
+		                                            sock));
+	const std::string line = req.dump() + "\n";
+	if (write(fd.get(), line.data(), line.size()) != ssize_t(line.size()))
+		return rejit::make_error(errno, "sending request");
+	std::string resp;
+	char buf[4096];
+	for (ssize_t n; (n = read(fd.get(), buf, sizeof(buf))) > 0;)
+		resp.append(buf, size_t(n));
+	auto j = json::parse(resp, nullptr, false);
+	if (j.is_discarded())
+		return rejit::make_error(EPROTO, "bpfrejitd sent something that is not JSON");
+	return j;
+}
+
+void print_list(const json &progs) {
+	fmt::print("{:>5} {:<16} {:<14} {:<11} {:>10} {:>9} {:>9} {:>7} {:>11} {:>11}  {}\n", "id",
+	           "name", "type", "state", "runs", "ns/run", "ns/run'", "speedup", "insns",
+	           "jited", "passes");
+	for (const json &p : progs) {
+		auto num = [&](const char *k) { return p[k].get<double>(); };
+		auto pair = [&](const char *a, const char *b) {
+			return p[a].get<unsigned>() ? fmt::format("{}->{}", p[a].get<unsigned>(),
+			                                          p[b].get<unsigned>())
+			                            : std::string("-");
+		};
+		fmt::print(
+		        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>9.0f} {:>9.0f} {:>7} {:>11} {:>11}  "
+		        "{}\n",
+		        p["id"].get<unsigned>(), p["name"].get<std::string>(),
+		        p["type"].get<std::string>(), p["state"].get<std::string>(),
+		        p["runs"].get<uint64_t>(), num("ns_per_run_before"),
+		        num("ns_per_run_after"),
+		        num("speedup") ? fmt::format("{:.2f}x", num("speedup")) : "-",
+		        pair("insns_before", "insns_after"), pair("jited_before", "jited_after"),
+		        p["passes"].get<std::string>());
+	}
+}
+
+void print_program(const json &p) {
+	for (const auto &[k, v] : p.items())
+		if (k != "explain")
+			fmt::print("{:<18} {}\n", k,
+			           v.is_string() ? v.get<std::string>() : v.dump());
+	if (p.contains("explain") && !p["explain"].get<std::string>().empty())
+		fmt::print("\n{}", p["explain"].get<std::string>());
+}
+
+int client(const std::string &sock, bool as_json, const std::vector<std::string> &args) {
+	json req{{"cmd", args[0]}};
+	if (args.size() == 2) {
+		char *end = nullptr;
+		const unsigned long id = std::strtoul(args[1].c_str(), &end, 10);
+		if (*end || args[1].empty())
+			return fail(fmt::format("{}: program id must be a number, not '{}'",
+			                        args[0], args[1]));
+		req["id"] = id;
+	} else if (args.size() > 2) {
+		return usage(2);
+	}
+	auto resp = request(sock, req);
+	if (!resp)
+		return fail(resp.error().str());
+	if (as_json) {
+		fmt::print("{}\n", resp->dump(2));
+		return (*resp)["ok"] == true ? 0 : 1;
+	}
+	if ((*resp)["ok"] != true && resp->contains("error"))
+		return fail((*resp)["error"].get<std::string>());
+	if (args[0] == "list")
+		print_list((*resp)["programs"]);
+	else if (resp->contains("program"))
+		print_program((*resp)["program"]);
+	else
+		for (const auto &[k, v] : resp->items())
+			fmt::print("{:<10} {}\n", k,
+			           v.is_string() ? v.get<std::string>() : v.dump());
+	return (*resp)["ok"] == true ? 0 : 1;
+}
+
+// Offline: run the passes over the programs of a BPF ELF object.
+int optimize_object(const std::vector<std::string> &args) {
+	std::string prog_name, pass_list = "all";
+	for (size_t i = 2; i + 1 < args.size(); i += 2) {
+		if (args[i] == "prog")
+			prog_name = args[i + 1];
+		else if (args[i] == "passes")
+			pass_list = args[i + 1];
+		else
+			return usage(2);
+	}
+	if (args.size() % 2)
+		return usage(2);
+	auto passes = rejit::passes_by_name(pass_list);
+	if (!passes)
+		return fail(passes.error().msg);
+	bpf_object *obj = bpf_object__open_file(args[1].c_str(), nullptr);
+	if (!obj)
+		return fail(fmt::format("{}: {}", args[1], std::strerror(errno)));
+	int rc = 0, seen = 0;
+	bpf_program *p;
+	bpf_object__for_each_program(p, obj) {
+		if (!prog_name.empty() && prog_name != bpf_program__name(p))
+			continue;
+		seen++;
+		const bpf_insn *raw = bpf_program__insns(p);
+		auto insns = rejit::decode({raw, raw + bpf_program__insn_cnt(p)});
+		if (!insns) {
+			rc = fail(fmt::format("{}: {}", bpf_program__name(p), insns.error().msg));
+			continue;
+		}
+		auto o = rejit::run_passes(rejit::Program{*insns, {}, {}}, *passes);
+		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", bpf_program__name(p),
+		           bpf_program__section_name(p), rejit::slot_count(*insns),
+		           rejit::slot_count(o.prog.insns), o.changed(), rejit::explain(o));
+	}
+	bpf_object__close(obj);
+	if (!seen)
+		return fail(fmt::format("{}: no program {}", args[1], prog_name));
+	return rc;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+	std::string sock = "/run/bpfrejitd/bpfrejitd.sock";
+	bool as_json = false;
+	std::vector<std::string> args;
+	for (int i = 1; i < argc; i++) {
+		const std::string_view a = argv[i];
+		if (a == "-s" && i + 1 < argc)
+			sock = argv[++i];
+		else if (a == "-j" || a == "--json")
+			as_json = true;
+		else if (a == "-h" || a == "--help")
+			return usage(0);
+		else
+			args.emplace_back(a);
+	}
+	if (args.empty())
+		return usage(2);
+	if (args[0] == "opt" && args.size() >= 2)
+		return optimize_object(args);
+	static const char *const with_id[] = {"profile", "explain", "optimize", "rollback"};
+	const bool needs_id =
+	        std::find(std::begin(with_id), std::end(with_id), args[0]) != std::end(with_id);
+	if ((args[0] == "status" || args[0] == "list") && args.size() == 1)
+		return client(sock, as_json, args);
+	if (needs_id && args.size() == 2)
+		return client(sock, as_json, args);
+	return usage(2);
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "daemon/daemon.hpp"
+
+#include <fmt/format.h>
+
+#include "rejit/live.hpp"
+
+namespace rejit {
+namespace {
+
+using json = nlohmann::json;
+
+void log(const std::string &line) {
+	fmt::print(stderr, "{}\n", line);
+}
+
+json error(std::string msg) {
+	return {{"ok", false}, {"error", std::move(msg)}};
+}
+
+} // namespace
+
+Daemon::Daemon(Config cfg)
+    : cfg_(std::move(cfg)), policy_(cfg_), budget_(cfg_.max_rejits_per_minute) {}
+
+void Daemon::decide(Record &r, State s, std::string why) {
+	r.state = s;
+	r.why = std::move(why);
+	log(fmt::format("prog {} {} ({}): {}: {}", r.info.id, r.info.name, r.info.type_name,
+	                to_string(s), r.why));
+}
+
+void Daemon::adopt(uint32_t id) {
+	auto p = LiveProg::open(id);
+	auto info = p ? p->info() : Result<ProgInfo>(p.error());
+	if (!info)
+		return; // unloaded meanwhile
+	Record &r = progs_[id];
+	r.info = *info;
+	if (!cfg_.wants(r.info))
+		decide(r, State::Excluded, "excluded by configuration");
+	else if (!r.info.orig_insns)
+		decide(r, State::Excluded, "no original bytecode kept for it");
+	else if (r.info.rejit_cnt)
+		decide(r, State::Optimized,
+		       fmt::format("already re-JITed {} times before this daemon looked; "
+		                   "left as is",
+		                   r.info.rejit_cnt));
+	else
+		decide(r, State::Watching, fmt::format("new, {} insns", r.info.orig_insns));
+}
+
+void Daemon::tick(uint64_t now_ms) {
+	auto ids = live_prog_ids();
+	if (!ids) {
+		log("listing programs: " + ids.error().str());
+		return;
+	}
+	std::map<uint32_t, bool> live;
+	for (uint32_t id : *ids) {
+		live[id] = true;
+		if (!progs_.contains(id))
+			adopt(id);
+	}
+	for (auto it = progs_.begin(); it != progs_.end();) {
+		if (live.contains(it->first)) {
+			++it;
+			continue;
+		}
+		log(fmt::format("prog {} {}: unloaded", it->first, it->second.info.name));
+		it = progs_.erase(it);
+	}
+	for (auto &[id, r] : progs_) {
+		if (r.state == State::Excluded)
+			continue;
+		auto p = LiveProg::open(id);
+		auto info = p ? p->info() : Result<ProgInfo>(p.error());
+		if (!info)
+			continue; // unloaded; forgotten next tick
+		const State was = r.state;
+		switch (policy_.observe(r, info->run_cnt, info->run_time_ns)) {
+		case Action::Optimize:
+			optimize(r, now_ms);
+			break;
+		case Action::Rollback:
+			rollback(r, r.why);
+			break;
+		case Action::None:
+			if (r.state != was)
+				decide(r, r.state, r.why);
+			break;
+		}
+	}
+}
+
+void Daemon::optimize(Record &r, uint64_t now_ms) {
+	auto p = LiveProg::open(r.info.id);
+	if (!p)
+		return log(p.error().str());
+	auto before = p->info();
+	auto orig = p->orig();
+	if (!before)
+		return decide(r, State::Rejected, before.error().str());
+	if (!orig)
+		return decide(r, State::Rejected, orig.error().str());
+	auto passes = passes_by_name(cfg_.passes);
+	Optimized o = run_passes(*orig, *passes);
+	r.explain = explain(o);
+	r.sites = o.changed();
+	r.passes.clear();
+	for (const PassReport &rep : o.reports)
+		if (rep.changed())
+			r.passes += (r.passes.empty() ? "" : ",") + rep.pass;
+	r.insns_before = uint32_t(slot_count(orig->insns));
+	r.insns_after = uint32_t(slot_count(o.prog.insns));
+	r.jited_before = before->jited_bytes;
+	if (!r.sites)
+		return decide(r, State::Unchanged,
+		              fmt::format("{} ({}); no pass found a site", r.why, cfg_.passes));
+	if (!budget_.take(now_ms)) {
+		r.intervals = 0;
+		r.before = {};
+		log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
+		                r.info.name, cfg_.max_rejits_per_minute));
+		return;
+	}
+	if (auto res = p->rejit(o.prog); !res) {
+		rejected_++;
+		return decide(r, State::Rejected, res.error().str());
+	}
+	rejits_++;
+	auto after = p->info();
+	r.jited_after = after ? after->jited_bytes : 0;
+	r.intervals = 0;
+	r.after = {};
+	r.sampled = false; // the next sample starts the measurement on new code
+	decide(r, State::Measuring,
+	       fmt::format("{}; re-JITed with {} ({} sites), insns {} -> {}, jited {} -> {} "
+	                   "bytes",
+	                   r.why, r.passes, r.sites, r.insns_before, r.insns_after, r.jited_before,
+	                   r.jited_after));
+}
+
+void Daemon::rollback(Record &r, std::string why) {
+	auto p = LiveProg::open(r.info.id);
+	auto orig = p ? p->orig() : Result<Program>(p.error());
+	Result<void> res = orig ? p->rejit(*orig) : Result<void>(orig.error());
+	if (!res)
+		return log(fmt::format("prog {} {}: rollback failed, stays on the new code: {}",
+		                       r.info.id, r.info.name, res.error().str()));
+	rollbacks_++;
+	auto info = p->info();
+	r.jited_after = info ? info->jited_bytes : 0;
+	decide(r, State::RolledBack, why + "; original bytecode restored");
+}
+
+void Daemon::shutdown() {
+	if (!cfg_.rollback_on_exit)
+		return log("exiting; re-JITed programs keep their verified new code");
+	for (auto &[id, r] : progs_)
+		if (r.state == State::Optimized || r.state == State::Measuring)
+			rollback(r, "daemon exiting with rollback_on_exit");
+}
+
+json Daemon::to_json(const Record &r) {
+	return {{"id", r.info.id},
+	        {"name", r.info.name},
+	        {"type", r.info.type_name},
+	        {"state", to_string(r.state)},
+	        {"why", r.why},
+	        {"runs", r.last_runs},
+	        {"ns_per_run_before", r.before.ns_per_run()},
+	        {"ns_per_run_after", r.after.ns_per_run()},
+	        {"speedup", r.speedup()},
+	        {"passes", r.passes},
+	        {"sites", r.sites},
+	        {"insns_before", r.insns_before},
+	        {"insns_after", r.insns_after},
+	        {"jited_before", r.jited_before},
+	        {"jited_after", r.jited_after}};
+}
+
+json Daemon::handle(const json &req, uint64_t now_ms) {
+	if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
+		return error("request must be a JSON object with a string \"cmd\"");
+	const std::string cmd = req["cmd"];
+	if (cmd == "status") {
+		std::map<std::string, unsigned> states;
+		for (const auto &[id, r] : progs_)
+			states[std::string(to_string(r.state))]++;
+		return {{"ok", true},
+		        {"programs", progs_.size()},
+		        {"states", states},
+		        {"rejits", rejits_},
+		        {"rollbacks", rollbacks_},
+		        {"rejected", rejected_},
+		        {"passes", cfg_.passes}};
+	}
+	if (cmd == "list") {
+		json list = json::array();
+		for (const auto &[id, r] : progs_)
+			list.push_back(to_json(r));
+		return {{"ok", true}, {"programs", list}};
+	}
+	if (!req.contains("id") || !req["id"].is_number_unsigned())
+		return error(fmt::format("{}: needs a program \"id\"", cmd));
+	auto it = progs_.find(req["id"].get<uint32_t>());
+	if (it == progs_.end())
+		return error(fmt::format("{}: no program {} known to the daemon", cmd,
+		                         req["id"].get<uint32_t>()));
+	Record &r = it->second;
+	if (cmd == "profile" || cmd == "explain") {
+		json j = to_json(r);
+		j["explain"] = r.explain;
+		return {{"ok", true}, {"program", j}};
+	}
+	if (r.state == State::Excluded)
+		return error(fmt::format("{}: program {} is excluded ({})", cmd, r.info.id, r.why));
+	if (cmd == "optimize") {
+		if (r.state == State::Measuring)
+			return error(
+			        fmt::format("optimize: program {} is being measured", r.info.id));
+		r.why = "requested";
+		optimize(r, now_ms);
+		return {{"ok", r.state == State::Measuring || r.state == State::Unchanged},
+		        {"program", to_json(r)}};
+	}
+	if (cmd == "rollback") {
+		if (r.state != State::Optimized && r.state != State::Measuring)
+			return error(fmt::format("rollback: program {} runs its original code ({})",
+			                         r.info.id, to_string(r.state)));
+		rollback(r, "requested");
+		return {{"ok", r.state == State::RolledBack}, {"program", to_json(r)}};
+	}
+	return error(fmt::format("unknown cmd \"{}\" (status, list, profile, explain, "
+	                         "optimize, rollback)",
+	                         cmd));
+}
+
+} // namespace rejit

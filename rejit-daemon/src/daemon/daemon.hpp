@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+// The daemon's work, independent of how it is driven: one tick samples every
+// live program and acts on the policy's decisions; requests from the socket
+// API are answered by handle().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/policy.hpp"
+#include "rejit/pass.hpp"
+
+namespace rejit {
+
+class Daemon {
+public:
+	explicit Daemon(Config cfg);
+
+	// Sample all programs, adopt new ones, forget unloaded ones, act.
+	void tick(uint64_t now_ms);
+	// Answer one API request (see README for the protocol).
+	nlohmann::json handle(const nlohmann::json &req, uint64_t now_ms);
+	// Leave every program consistent; with rollback_on_exit, original code.
+	void shutdown();
+
+	[[nodiscard]] const Config &config() const { return cfg_; }
+
+private:
+	void adopt(uint32_t id);
+	void optimize(Record &r, uint64_t now_ms);
+	void rollback(Record &r, std::string why);
+	void decide(Record &r, State s, std::string why);
+	static nlohmann::json to_json(const Record &r);
+
+	Config cfg_;
+	Policy policy_;
+	Budget budget_;
+	std::map<uint32_t, Record> progs_;
+	unsigned rejits_ = 0, rollbacks_ = 0, rejected_ = 0;
+};
+
+} // namespace rejit

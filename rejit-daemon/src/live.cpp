@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rejit/live.hpp"
+
+#include <cstring>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+namespace rejit {
+namespace {
+
+Error sys_error(std::string what) {
+	return make_error(errno, std::move(what));
+}
+
+Result<bpf_prog_info> get_info(int fd, bpf_prog_info info = {}) {
+	__u32 len = sizeof(info);
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		return sys_error("BPF_OBJ_GET_INFO_BY_FD");
+	return info;
+}
+
+} // namespace
+
+Result<LiveProg> LiveProg::open(uint32_t id) {
+	Fd fd(bpf_prog_get_fd_by_id(id));
+	if (!fd)
+		return sys_error(fmt::format("prog {}: open", id));
+	return LiveProg(id, std::move(fd));
+}
+
+Result<ProgInfo> LiveProg::info() const {
+	auto i = get_info(fd());
+	if (!i)
+		return Error{i.error().err, fmt::format("prog {}: {}", id_, i.error().msg)};
+	ProgInfo p;
+	p.id = i->id;
+	p.type = i->type;
+	const char *tn = libbpf_bpf_prog_type_str(bpf_prog_type(i->type));
+	p.type_name = tn ? tn : fmt::format("type{}", i->type);
+	p.name = i->name;
+	for (uint8_t b : i->tag)
+		p.tag += fmt::format("{:02x}", b);
+	p.run_cnt = i->run_cnt;
+	p.run_time_ns = i->run_time_ns;
+	p.rejit_cnt = i->rejit_cnt;
+	p.xlated_insns = i->xlated_prog_len / sizeof(bpf_insn);
+	p.jited_bytes = i->jited_prog_len;
+	p.orig_insns = i->orig_prog_len / sizeof(bpf_insn);
+	return p;
+}
+
+Result<Program> LiveProg::orig() const {
+	__u32 cnt = 0;
+	int err = bpf_prog_get_orig_insns(fd(), nullptr, &cnt);
+	if (err != -ENOSPC)
+		return make_error(err ? -err : ENODATA,
+		                  fmt::format("prog {}: no original bytecode", id_));
+	std::vector<bpf_insn> raw(cnt);
+	if (bpf_prog_get_orig_insns(fd(), raw.data(), &cnt))
+		return sys_error(fmt::format("prog {}: reading original bytecode", id_));
+	raw.resize(cnt);
+	auto insns = decode(raw);
+	if (!insns)
+		return Error{insns.error().err,
+		             fmt::format("prog {}: original bytecode: {}", id_, insns.error().msg)};
+	return Program{std::move(insns).value(), {}, {}};
+}
+
+Result<std::vector<Fd>> LiveProg::orig_maps() const {
+	auto n = get_info(fd());
+	if (!n)
+		return n.error();
+	std::vector<__u32> ids(n->nr_orig_map_ids);
+	bpf_prog_info want{};
+	want.nr_orig_map_ids = n->nr_orig_map_ids;
+	want.orig_map_ids = reinterpret_cast<uintptr_t>(ids.data());
+	if (auto i = get_info(fd(), want); !i)
+		return i.error();
+	std::vector<Fd> maps;
+	for (__u32 id : ids) {
+		Fd m(bpf_map_get_fd_by_id(id));
+		if (!m)
+			return sys_error(fmt::format("prog {}: map {}", id_, id));
+		maps.push_back(std::move(m));
+	}
+	return maps;
+}
+
+Result<void> LiveProg::rejit(const Program &p) const {
+	auto maps = orig_maps();
+	if (!maps)
+		return maps.error();
+	std::vector<int> fds;
+	for (const Fd &m : *maps)
+		fds.push_back(m.get());
+	const std::vector<bpf_insn> raw = encode(p.insns);
+	std::string log(1 << 20, '\0');
+	bpf_prog_rejit_opts opts{};
+	opts.sz = sizeof(opts);
+	opts.fd_array = fds.empty() ? nullptr : fds.data();
+	if (bpf_prog_rejit(fd(), raw.data(), raw.size(), &opts) == 0)
+		return {};
+	const int err = errno;
+	// Failures change nothing: ask again with a log to say why.
+	opts.log_level = 1;
+	opts.log_buf = log.data();
+	opts.log_size = uint32_t(log.size());
+	bpf_prog_rejit(fd(), raw.data(), raw.size(), &opts);
+	log.resize(std::strlen(log.c_str()));
+	while (!log.empty() && log.back() == '\n')
+		log.pop_back();
+	const size_t tail = log.rfind('\n', log.size() > 2000 ? log.size() - 2000 : 0);
+	return make_error(err, fmt::format("prog {}: re-JIT rejected, program unchanged{}{}", id_,
+	                                   log.empty() ? "" : "; verifier log: ",
+	                                   log.substr(tail == std::string::npos ? 0 : tail + 1)));
+}
+
+Result<std::vector<uint32_t>> live_prog_ids() {
+	std::vector<uint32_t> ids;
+	__u32 id = 0;
+	while (bpf_prog_get_next_id(id, &id) == 0)
+		ids.push_back(id);
+	if (errno != ENOENT)
+		return sys_error("BPF_PROG_GET_NEXT_ID");
+	return ids;
+}
+
+Result<Fd> enable_run_stats() {
+	Fd fd(bpf_enable_stats(BPF_STATS_RUN_TIME));
+	if (!fd)
+		return sys_error("BPF_ENABLE_STATS");
+	return fd;
+}
+
+bool kernel_has_rejit() {
+	// A well-formed request for no program: a patched kernel looks the fd
+	// up and says EBADF (or EPERM); an unpatched one answers EINVAL to the
+	// unknown command.
+	bpf_prog_rejit_opts opts{};
+	opts.sz = sizeof(opts);
+	bpf_insn nop{};
+	if (bpf_prog_rejit(-1, &nop, 1, &opts) == 0)
+		return true;
+	return errno == EBADF || errno == EPERM;
+}
+
+} // namespace rejit

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rejit/pass.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "passes/passes.hpp"
+
+namespace rejit {
+
+size_t PassReport::changed() const {
+	return std::count_if(sites.begin(), sites.end(), [](const Site &s) { return s.changed; });
+}
+
+size_t Optimized::changed() const {
+	size_t n = 0;
+	for (const PassReport &r : reports)
+		n += r.changed();
+	return n;
+}
+
+std::vector<std::unique_ptr<Pass>> all_passes() {
+	std::vector<std::unique_ptr<Pass>> v;
+	v.push_back(make_wide_load_pass());
+	return v;
+}
+
+Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list) {
+	auto known = all_passes();
+	if (list == "all")
+		return known;
+	std::vector<std::unique_ptr<Pass>> picked;
+	while (!list.empty()) {
+		const size_t comma = list.find(',');
+		const std::string_view name = list.substr(0, comma);
+		list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+		auto it = std::find_if(known.begin(), known.end(),
+		                       [&](const auto &p) { return p && p->name() == name; });
+		if (it == known.end()) {
+			std::string names;
+			for (const auto &p : all_passes())
+				names += fmt::format(" {}", p->name());
+			return make_error(EINVAL,
+			                  fmt::format("unknown pass '{}' (known:{})", name, names));
+		}
+		picked.push_back(std::move(*it));
+	}
+	return picked;
+}
+
+Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes) {
+	Optimized o{in, {}};
+	for (const auto &pass : passes) {
+		PassReport rep{std::string(pass->name()), {}, o.prog.insns.size(), 0};
+		auto apply = [&]() -> Result<Program> {
+			auto rw =
+			        Rewriter::create(o.prog.insns, o.prog.line_info, o.prog.func_info);
+			if (!rw)
+				return rw.error();
+			if (auto r = pass->run(*rw, rep.sites); !r)
+				return r.error();
+			return rw->finish();
+		};
+		if (auto out = apply()) {
+			o.prog = std::move(out).value();
+		} else {
+			// All or nothing per pass: drop its edits, say why.
+			for (Site &s : rep.sites)
+				s.changed = false;
+			rep.sites.push_back({0, false, "pass abandoned: " + out.error().str()});
+		}
+		rep.insns_after = o.prog.insns.size();
+		o.reports.push_back(std::move(rep));
+	}
+	return o;
+}
+
+std::string explain(const Optimized &o, bool with_skipped) {
+	std::string s;
+	for (const PassReport &r : o.reports) {
+		s += fmt::format("pass {}: {} changed, {} skipped, insns {} -> {}\n", r.pass,
+		                 r.changed(), r.skipped(), r.insns_before, r.insns_after);
+		for (const Site &site : r.sites)
+			if (site.changed || with_skipped)
+				s += fmt::format("  {:>5} {} {}\n", site.insn,
+				                 site.changed ? "changed" : "skipped", site.what);
+	}
+	return s;
+}
+
+} // namespace rejit

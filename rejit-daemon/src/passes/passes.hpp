@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+// Factories of the individual passes (one file each in src/passes/).
+#pragma once
+
+#include <memory>
+
+#include "rejit/pass.hpp"
+
+namespace rejit {
+
+std::unique_ptr<Pass> make_wide_load_pass();
+
+} // namespace rejit

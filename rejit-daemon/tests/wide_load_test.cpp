@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <cstring>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "asm.hpp"
+#include "bpf_object.hpp"
+#include "rejit/interp.hpp"
+#include "rejit/pass.hpp"
+
+namespace {
+
+using namespace rejit;
+using namespace rejit::test::asm_;
+
+constexpr uint64_t kPkt = 0x1000'0000, kCtx = 0x2000'0000;
+
+Optimized wide_load(const std::vector<Insn> &insns) {
+	auto passes = passes_by_name("wide-load");
+	EXPECT_TRUE(passes) << passes.error().msg;
+	return run_passes(Program{insns, {}, {}}, *passes);
+}
+
+// Run an XDP program on `pkt` in the interpreter.
+Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt) {
+	Memory mem;
+	mem.map("packet", kPkt, pkt, true);
+	std::vector<uint8_t> ctx(24, 0); // struct xdp_md: data, data_end as u32
+	const uint32_t data = uint32_t(kPkt), end = uint32_t(kPkt + pkt.size());
+	std::memcpy(&ctx[0], &data, 4);
+	std::memcpy(&ctx[4], &end, 4);
+	mem.map("ctx", kCtx, ctx, false);
+	RunOptions opt;
+	opt.r1 = kCtx;
+	return interpret(prog, mem, opt);
+}
+
+// The rewritten program returns what the original returns, on every input.
+void expect_same_behaviour(const std::vector<Insn> &before, const std::vector<Insn> &after,
+                           uint16_t proto) {
+	std::mt19937 rng(42);
+	for (int i = 0; i < 5000; i++) {
+		std::vector<uint8_t> pkt(rng() % 48);
+		for (auto &b : pkt)
+			b = uint8_t(rng());
+		if (pkt.size() > 13 && i % 2) {
+			pkt[12] = uint8_t(proto >> 8);
+			pkt[13] = uint8_t(proto);
+		}
+		auto a = run_xdp(before, pkt), b = run_xdp(after, pkt);
+		ASSERT_TRUE(a) << a.error().msg;
+		ASSERT_TRUE(b) << b.error().msg;
+		ASSERT_EQ(*a, *b) << "packet " << i << " of " << pkt.size() << " bytes";
+	}
+}
+
+TEST(WideLoad, PackedStructFieldsBecomeOneLoadEach) {
+	auto insns = test::program_insns("packed.bpf.o", "xdp_packed");
+	ASSERT_FALSE(insns.empty());
+	auto o = wide_load(insns);
+	ASSERT_EQ(o.reports.size(), 1u);
+	// h_proto (2), cookie (8, built from two u32 halves), vni (4), len (2)
+	EXPECT_EQ(o.reports[0].changed(), 4u) << explain(o);
+	EXPECT_EQ(o.prog.insns.size(), insns.size() - 3 - 21 - 9 - 3) << explain(o);
+	expect_same_behaviour(insns, o.prog.insns, 0x88b5);
+}
+
+TEST(WideLoad, HandBuiltNetworkOrderBecomesLoadAndSwap) {
+	auto insns = test::program_insns("packed.bpf.o", "xdp_bytes");
+	ASSERT_FALSE(insns.empty());
+	auto o = wide_load(insns);
+	EXPECT_EQ(o.reports[0].changed(), 2u) << explain(o);
+	bool has_swap = false;
+	for (const Insn &in : o.prog.insns)
+		has_swap |= in.code == (BPF_ALU | BPF_END | BPF_TO_BE) && in.imm == 32;
+	EXPECT_TRUE(has_swap) << explain(o);
+	expect_same_behaviour(insns, o.prog.insns, 0);
+}
+
+// The workload's XDP parser: clang hoists the header bytes above the map
+// lookups and spills some of them; the counters it adds must not change.
+TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
+	auto insns = test::program_insns("workload.bpf.o", "xdp_flow");
+	ASSERT_FALSE(insns.empty());
+	auto o = wide_load(insns);
+	// h_proto, flow, seq (8 bytes, four of them spilled across a call); not
+	// len, whose second byte load overwrites the packet pointer itself
+	EXPECT_EQ(o.reports[0].changed(), 3u) << explain(o);
+	EXPECT_EQ(o.prog.insns.size(), insns.size() - 3 - 11 - 31) << explain(o);
+
+	constexpr uint64_t kStats = 0x6000'0000;
+	auto run = [&](const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt)
+	        -> std::pair<Result<uint64_t>, std::vector<uint8_t>> {
+		Memory mem;
+		mem.map("packet", kPkt, pkt, true);
+		std::vector<uint8_t> ctx(24, 0);
+		const uint32_t data = uint32_t(kPkt), end = uint32_t(kPkt + pkt.size());
+		std::memcpy(&ctx[0], &data, 4);
+		std::memcpy(&ctx[4], &end, 4);
+		mem.map("ctx", kCtx, ctx, false);
+		mem.map("stats", kStats, std::vector<uint8_t>(6 * 8), true);
+		RunOptions opt;
+		opt.r1 = kCtx;
+		opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
+			// (the object is not loaded: the map's ld_imm64 is still 0)
+			if (id != BPF_FUNC_map_lookup_elem)
+				return make_error(EINVAL, "unexpected helper");
+			auto key = mem.load(a[1], 4);
+			if (!key)
+				return key.error();
+			return *key < 6 ? kStats + 8 * *key : 0;
+		};
+		auto r = interpret(prog, mem, opt);
+		return {std::move(r), mem.bytes("stats")};
+	};
+	std::mt19937 rng(7);
+	for (int i = 0; i < 3000; i++) {
+		// Ethernet + IPv4 (ihl 5, UDP) + UDP to 9999 + app header, some bytes
+		// randomised, sometimes truncated
+		std::vector<uint8_t> pkt(64);
+		for (auto &b : pkt)
+			b = uint8_t(rng());
+		pkt[12] = 0x08, pkt[13] = 0x00, pkt[14] = 0x45, pkt[23] = 17;
+		pkt[36] = 0x27, pkt[37] = 0x0f, pkt[42] = 1;
+		if (i % 7 == 0)
+			pkt[42] = 2;
+		pkt.resize(40 + rng() % 25);
+		auto [ra, sa] = run(insns, pkt);
+		auto [rb, sb] = run(o.prog.insns, pkt);
+		ASSERT_TRUE(ra) << ra.error().msg;
+		ASSERT_TRUE(rb) << rb.error().msg;
+		ASSERT_EQ(*ra, *rb);
+		ASSERT_EQ(sa, sb) << "map side effects differ for packet " << i;
+	}
+}
+
+// r0 = p[0] | p[1] << 8 on r1, with `between` placed after the first load.
+std::vector<Insn> two_bytes(std::vector<Insn> between, uint8_t base = 1, int16_t off = 0) {
+	std::vector<Insn> p{ldxb(0, base, off)};
+	p.insert(p.end(), between.begin(), between.end());
+	for (Insn in : {ldxb(2, base, int16_t(off + 1)), lsh32(2, 8), or32(0, 2), exit_insn()})
+		p.push_back(in);
+	return p;
+}
+
+TEST(WideLoad, RewritesTheMinimalChain) {
+	auto o = wide_load(two_bytes({}));
+	EXPECT_EQ(o.reports[0].changed(), 1u) << explain(o);
+	ASSERT_EQ(o.prog.insns.size(), 2u);
+	EXPECT_EQ(o.prog.insns[0], (Insn{BPF_LDX | BPF_MEM | BPF_H, 0, 1, 0, 0}));
+}
+
+TEST(WideLoad, KeepsChainWhoseIntermediateIsUsedLater) {
+	// r2 (the shifted byte) is read after the chain: the loads must stay
+	auto p = two_bytes({});
+	p.insert(p.end() - 1, addx(0, 2));
+	auto o = wide_load(p);
+	EXPECT_EQ(o.reports[0].changed(), 0u);
+	ASSERT_EQ(o.reports[0].skipped(), 1u);
+	EXPECT_NE(o.reports[0].sites[0].what.find("used elsewhere"), std::string::npos);
+	EXPECT_EQ(o.prog.insns, p);
+}
+
+TEST(WideLoad, NoCandidateAcrossStoreOrCall) {
+	EXPECT_EQ(wide_load(two_bytes({stb(10, -8, 1)})).reports[0].sites.size(), 0u);
+	EXPECT_EQ(wide_load(two_bytes({call_helper(5)})).reports[0].sites.size(), 0u);
+}
+
+TEST(WideLoad, NoCandidateWhenBaseChanges) {
+	EXPECT_EQ(wide_load(two_bytes({add(1, 1)})).reports[0].sites.size(), 0u);
+}
+
+TEST(WideLoad, ChainContinuesIntoSinglePredecessorBlock) {
+	// a branch to the next instruction: that block has one predecessor
+	auto o = wide_load(two_bytes({jeq(3, 0, 0)}));
+	EXPECT_EQ(o.reports[0].changed(), 1u) << explain(o);
+}
+
+TEST(WideLoad, NoCandidateAcrossJoin) {
+	// r2's load sits in a block reached from two places
+	std::vector<Insn> p{ldxb(0, 1, 0), jeq(3, 0, 1),  mov(4, 1),  ldxb(2, 1, 1),
+	                    lsh32(2, 8),   or32(0, 2),    exit_insn()};
+	EXPECT_EQ(wide_load(p).reports[0].sites.size(), 0u);
+}
+
+TEST(WideLoad, UnalignedStackAccessIsSkipped) {
+	auto o = wide_load(two_bytes({}, 10, -7));
+	ASSERT_EQ(o.reports[0].sites.size(), 1u);
+	EXPECT_FALSE(o.reports[0].sites[0].changed);
+	EXPECT_EQ(wide_load(two_bytes({}, 10, -8)).reports[0].changed(), 1u);
+}
+
+} // namespace

@@ -1,0 +1,181 @@
+#!/bin/bash
+# bpfrejitd on live XDP programs with real traffic. It finds them hot,
+# re-JITs them with the wide-load pass and measures them on live packets;
+# exact counters show the behaviour is the same before and after. A program
+# made slower by its input is rolled back. Also: config and API errors,
+# manual rollback/optimize, kill -9 and restart, SIGTERM with
+# rollback_on_exit. The keep/roll back decisions use wide tolerances so that
+# TCG timing noise cannot flip them; only the 100x input-driven slowdown
+# must be seen.
+. "$(dirname "$0")/lib.sh"
+
+D=$BUILD/rejit-daemon
+sock=/run/bpfrejitd-test.sock
+dir=/sys/fs/bpf/wl
+tmp=$(mktemp -d)
+daemon=
+senders=()
+stop_senders() {
+	[ ${#senders[@]} -eq 0 ] || kill "${senders[@]}" 2>/dev/null || true
+	wait "${senders[@]}" 2>/dev/null || true
+	senders=()
+}
+cleanup() {
+	stop_senders
+	[ -z "$daemon" ] || kill -9 "$daemon" 2>/dev/null || true
+	ip link del wl0 2>/dev/null || true
+	ip link del wp0 2>/dev/null || true
+	ip netns del wl 2>/dev/null || true
+	ip netns del wp 2>/dev/null || true
+	rm -rf "$dir" "$tmp"
+}
+trap cleanup EXIT
+
+cli() { "$D/bpfrejit" -s "$sock" "$@"; }
+field() { cli -j list | python3 -c "import json,sys
+p=[p for p in json.load(sys.stdin)['programs'] if p['id']==$1]
+print(p[0]['$2'] if p else 'gone')"; }
+start_daemon() { # CONFIG
+	"$D/bpfrejitd" --config "$1" 2>>"$tmp/daemon.log" &
+	daemon=$!
+	for _ in $(seq 50); do
+		cli status >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$tmp/daemon.log"
+	fail "bpfrejitd did not come up"
+}
+# wait_state ID STATE...: until the daemon reports one of the states
+wait_state() {
+	local id=$1 s
+	shift
+	for _ in $(seq 300); do
+		s=$(field "$id" state)
+		for want in "$@"; do [ "$s" = "$want" ] && return 0; done
+		sleep 0.2
+	done
+	cat "$tmp/daemon.log"
+	fail "prog $id: state '$s', wanted $*"
+}
+# flood NS DST SIZE: send packets until stopped
+flood() {
+	(while :; do ip netns exec "$1" python3 "$REPO/selftests/udp_send.py" "$2" 300 "$3" \
+		>/dev/null; done) &
+	senders+=($!)
+}
+stat() { bpftool -j map lookup pinned "$1" key "$2" 0 0 0 | map_value; }
+# exact NS DST MAP: 200 packets counted exactly as the sender says
+exact() {
+	local want got before=() k
+	for k in 0 1 2 3; do before+=("$(stat "$3" $k)"); done
+	want=$(ip netns exec "$1" python3 "$REPO/selftests/udp_send.py" "$2" 200 24 1000000)
+	got=""
+	for k in 0 1 2 3; do got+="$(($(stat "$3" $k) - before[k])) "; done
+	expect_eq "counters for 200 packets (pkts flow seq len)" "${got% }" "$want"
+}
+
+# --- configuration is checked before anything happens
+echo '{"interval_ms": 5}' >"$tmp/bad.json"
+out=$("$D/bpfrejitd" --config "$tmp/bad.json" 2>&1) && fail "bad config accepted"
+grep -q "interval_ms: must be 10 .. 3600000" <<<"$out" || fail "bad config message: $out"
+echo '{"intervall_ms": 500}' >"$tmp/bad.json"
+out=$("$D/bpfrejitd" --config "$tmp/bad.json" --check-config 2>&1) && fail "typo accepted"
+grep -q "intervall_ms: unknown key" <<<"$out" || fail "unknown key message: $out"
+note "bad configs refused: $out"
+
+# --- the workload: two XDP programs on two veths, each with its own maps
+veth_pair wl wl0 10.205.0
+veth_pair wp wp0 10.206.0
+mkdir -p "$dir"
+bpftool prog loadall "$OBJ/workload.bpf.o" "$dir/a" pinmaps "$dir/a-maps"
+bpftool prog loadall "$OBJ/workload.bpf.o" "$dir/b" pinmaps "$dir/b-maps"
+bpftool net attach xdp pinned "$dir/a/xdp_flow" dev wl0
+bpftool net attach xdp pinned "$dir/b/xdp_payload" dev wp0
+flow=$(bpftool -j prog show pinned "$dir/a/xdp_flow" | json '["id"]')
+payload=$(bpftool -j prog show pinned "$dir/b/xdp_payload" | json '["id"]')
+bpftool prog dump xlated id "$payload" >"$tmp/payload-orig"
+exact wl 10.205.0.1 "$dir/a-maps/stats"
+note "original code counts exactly"
+
+# --- hot program is re-JITed, measured and kept
+cat >"$tmp/keep.json" <<JSON
+{"interval_ms": 300, "min_runs": 50, "measure_intervals": 2,
+ "regression_tolerance": 10, "socket": "$sock", "allow": {"ids": [$flow]}}
+JSON
+start_daemon "$tmp/keep.json"
+flood wl 10.205.0.1 16
+wait_state "$flow" optimized rolled-back rejected unchanged
+stop_senders
+expect_eq "xdp_flow state ($(field "$flow" why))" "$(field "$flow" state)" optimized
+expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load
+ib=$(field "$flow" insns_before) ia=$(field "$flow" insns_after)
+[ "$ia" -lt "$ib" ] || fail "insns $ib -> $ia"
+expect_eq "rejit_cnt" "$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" 1
+exact wl 10.205.0.1 "$dir/a-maps/stats"
+note "xdp_flow re-JITed and kept: insns $ib -> $ia, jited" \
+	"$(field "$flow" jited_before) -> $(field "$flow" jited_after) bytes, counts exactly"
+cli list
+
+# --- API: errors are answers, not crashes; manual rollback and optimize
+cli optimize 999999 2>"$tmp/err" && fail "optimize of unknown id succeeded"
+grep -q "no program 999999" "$tmp/err" || fail "unknown id message: $(cat "$tmp/err")"
+cli frobnicate 2>/dev/null && fail "unknown command accepted"
+resp=$(python3 - "$sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{"cmd": 42}\n'); print(s.recv(4096).decode().strip())
+PY
+)
+grep -q '"ok":false' <<<"$resp" || fail "malformed request answered: $resp"
+cli rollback "$flow" >/dev/null
+expect_eq "state after rollback" "$(field "$flow" state)" rolled-back
+cli rollback "$flow" 2>/dev/null && fail "second rollback accepted"
+cli optimize "$flow" >/dev/null
+expect_eq "state after optimize" "$(field "$flow" state)" measuring
+cli status >/dev/null || fail "daemon stopped answering"
+note "API errors refused with messages; rollback and optimize on request"
+
+# --- kill -9 while measuring, restart: the program stays consistent
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+exact wl 10.205.0.1 "$dir/a-maps/stats"
+start_daemon "$tmp/keep.json"
+expect_eq "adopted after restart" "$(field "$flow" state)" optimized
+grep -q "already re-JITed" <<<"$(field "$flow" why)" || fail "adoption reason"
+kill -TERM "$daemon"
+wait "$daemon" || fail "SIGTERM exit status"
+note "kill -9 mid measurement: program consistent, adopted by the next daemon"
+
+# --- an input that makes the program 100x slower: rolled back
+cat >"$tmp/rollback.json" <<JSON
+{"interval_ms": 300, "min_runs": 50, "measure_intervals": 2,
+ "regression_tolerance": 3, "socket": "$sock", "allow": {"ids": [$payload]}}
+JSON
+start_daemon "$tmp/rollback.json"
+flood wp 10.206.0.1 0
+wait_state "$payload" measuring rolled-back optimized rejected unchanged
+stop_senders
+flood wp 10.206.0.1 1400
+wait_state "$payload" rolled-back optimized
+stop_senders
+expect_eq "xdp_payload state ($(field "$payload" why))" "$(field "$payload" state)" rolled-back
+expect_eq "rejit_cnt" "$(bpftool -j prog show id "$payload" | json '["rejit_cnt"]')" 2
+bpftool prog dump xlated id "$payload" >"$tmp/payload-now"
+cmp -s "$tmp/payload-orig" "$tmp/payload-now" || fail "rolled back code differs from the original"
+note "xdp_payload: $(field "$payload" why)"
+
+# --- SIGTERM with rollback_on_exit restores the original code
+sed 's/"regression_tolerance": 10,/"regression_tolerance": 10, "rollback_on_exit": true,/' \
+	"$tmp/keep.json" >"$tmp/exit.json"
+kill -TERM "$daemon"
+wait "$daemon" || true
+start_daemon "$tmp/exit.json"
+before=$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')
+kill -TERM "$daemon"
+wait "$daemon" || fail "SIGTERM exit status"
+daemon=
+expect_eq "rejit_cnt after rollback on exit" \
+	"$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" $((before + 1))
+exact wl 10.205.0.1 "$dir/a-maps/stats"
+grep -q "daemon exiting with rollback_on_exit" "$tmp/daemon.log" || fail "no exit rollback logged"
+note "SIGTERM with rollback_on_exit: original code back, counts exactly"

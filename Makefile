@@ -2,6 +2,7 @@
 #
 #   make run            build everything, boot the patched kernel, run the demo
 #   make test           build everything, host unit tests + VM tests
+#   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
 #   make export-patches regenerate kernel-patches/ and bpftool-ext/ from build/linux
@@ -11,7 +12,7 @@ BUILD := $(CURDIR)/build
 SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
-.PHONY: all deps kernel-src kernel tools daemon selftests \
+.PHONY: all deps kernel-src kernel tools daemon selftests install \
 	test unit-test vm-test run vm-run vm-shell export-patches check-series \
 	clean distclean
 
@@ -33,6 +34,12 @@ daemon: tools
 	@cmake -S rejit-daemon -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 		-DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 	@cmake --build $(CMAKE_BUILD) -j$$(nproc) -- --no-print-directory
+
+# Into $(DESTDIR)/usr/local; the config only if there is none yet.
+install: daemon
+	@cmake --install $(CMAKE_BUILD)
+	@test -e $(DESTDIR)/etc/bpfrejitd.json || \
+		install -D -m 0644 rejit-daemon/bpfrejitd.json $(DESTDIR)/etc/bpfrejitd.json
 
 selftests: tools
 	@$(MAKE) -s -C selftests OUT=$(BUILD)/selftests \

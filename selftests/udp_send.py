@@ -2,26 +2,39 @@
 # SPDX-License-Identifier: GPL-2.0
 """Send the workload's application packets (see progs/workload.bpf.c).
 
-udp_send.py DST COUNT [PAYLOAD_BYTES [FIRST_FLOW]]
+udp_send.py DST COUNT [--size N] [--first F] [--then-size M --when FILE]
 
-Packet i carries flow = FIRST_FLOW + i (big-endian), seq = i (little-endian)
-and len = PAYLOAD_BYTES; payload byte j is j & 0xff. Prints the sums the XDP program must count:
-"pkts FLOW_SUM SEQ_SUM LEN_SUM".
+Packet i carries flow = F + i (big-endian), seq = i (little-endian) and
+len = N, then N payload bytes (byte j is j & 0xff). COUNT 0 sends until
+killed; with --when, packets grow to M payload bytes as soon as FILE exists.
+Prints the sums the XDP program must count: "pkts FLOW_SUM SEQ_SUM LEN_SUM".
 """
+import argparse
+import os
 import socket
 import struct
-import sys
 
-dst, count = sys.argv[1], int(sys.argv[2])
-size = int(sys.argv[3]) if len(sys.argv) > 3 else 16
-first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
-payload = bytes(j & 0xFF for j in range(size))
+ap = argparse.ArgumentParser()
+ap.add_argument("dst")
+ap.add_argument("count", type=int)
+ap.add_argument("--size", type=int, default=16)
+ap.add_argument("--first", type=int, default=1)
+ap.add_argument("--then-size", type=int)
+ap.add_argument("--when")
+a = ap.parse_args()
+
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-flow_sum = seq_sum = 0
-for i in range(count):
-    flow = (first + i) & 0xFFFFFFFF
+size = a.size
+payload = bytes(j & 0xFF for j in range(size))
+pkts = flow_sum = seq_sum = len_sum = 0
+i = 0
+while a.count == 0 or i < a.count:
+    if a.when and size != a.then_size and i % 16 == 0 and os.path.exists(a.when):
+        size = a.then_size
+        payload = bytes(j & 0xFF for j in range(size))
+    flow = (a.first + i) & 0xFFFFFFFF
     hdr = struct.pack("<B", 1) + struct.pack(">I", flow) + struct.pack("<QH", i, size)
-    s.sendto(hdr + payload, (dst, 9999))
-    flow_sum += flow
-    seq_sum += i
-print(count, flow_sum, seq_sum, count * size)
+    s.sendto(hdr + payload, (a.dst, 9999))
+    pkts, flow_sum, seq_sum, len_sum = pkts + 1, flow_sum + flow, seq_sum + i, len_sum + size
+    i += 1
+print(pkts, flow_sum, seq_sum, len_sum)

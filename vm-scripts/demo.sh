@@ -36,8 +36,7 @@ trap 'kill $daemon 2>/dev/null || true; rm -f "$log" "$log.json"' EXIT
 for _ in $(seq 50); do "$D/bpfrejit" status >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "== traffic: UDP application packets from the peer namespace"
-(while :; do ip netns exec peer python3 "$REPO/selftests/udp_send.py" 10.201.0.1 500 32 \
-	>/dev/null; done) &
+ip netns exec peer python3 "$REPO/selftests/udp_send.py" 10.201.0.1 0 --size 32 >/dev/null &
 sender=$!
 state=watching
 for _ in $(seq 600); do
@@ -62,7 +61,7 @@ echo "== behaviour: 200 packets, counters (pkts flow seq len) vs what was sent"
 stat() { bpftool -j map lookup pinned "$dir/maps/stats" key "$1" 0 0 0 | map_value; }
 before=()
 for k in 0 1 2 3; do before+=("$(stat $k)"); done
-sent=$(ip netns exec peer python3 "$REPO/selftests/udp_send.py" 10.201.0.1 200 24 7)
+sent=$(ip netns exec peer python3 "$REPO/selftests/udp_send.py" 10.201.0.1 200 --size 24 --first 7)
 got=""
 for k in 0 1 2 3; do got+="$(($(stat $k) - before[k])) "; done
 echo "  sent:    $sent"

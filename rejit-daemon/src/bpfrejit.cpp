@@ -63,26 +63,24 @@ rejit::Result<json> request(const std::string &sock, const json &req) {
 }
 
 void print_list(const json &progs) {
-	fmt::print("{:>5} {:<16} {:<14} {:<11} {:>10} {:>9} {:>9} {:>7} {:>11} {:>11}  {}\n", "id",
-	           "name", "type", "state", "runs", "ns/run", "ns/run'", "speedup", "insns",
-	           "jited", "passes");
+	constexpr auto row =
+	        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>11} {:>11}  {}\n";
+	fmt::print(row, "id", "name", "type", "state", "runs", "ns/run-old", "ns/run-new",
+	           "speedup", "insns", "jited", "passes");
 	for (const json &p : progs) {
-		auto num = [&](const char *k) { return p[k].get<double>(); };
+		auto ns = [&](const char *k) { return fmt::format("{:.0f}", p[k].get<double>()); };
 		auto pair = [&](const char *a, const char *b) {
 			return p[a].get<unsigned>() ? fmt::format("{}->{}", p[a].get<unsigned>(),
 			                                          p[b].get<unsigned>())
 			                            : std::string("-");
 		};
-		fmt::print(
-		        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>9.0f} {:>9.0f} {:>7} {:>11} {:>11}  "
-		        "{}\n",
-		        p["id"].get<unsigned>(), p["name"].get<std::string>(),
-		        p["type"].get<std::string>(), p["state"].get<std::string>(),
-		        p["runs"].get<uint64_t>(), num("ns_per_run_before"),
-		        num("ns_per_run_after"),
-		        num("speedup") ? fmt::format("{:.2f}x", num("speedup")) : "-",
-		        pair("insns_before", "insns_after"), pair("jited_before", "jited_after"),
-		        p["passes"].get<std::string>());
+		const double speedup = p["speedup"].get<double>();
+		fmt::print(row, p["id"].get<unsigned>(), p["name"].get<std::string>(),
+		           p["type"].get<std::string>(), p["state"].get<std::string>(),
+		           p["runs"].get<uint64_t>(), ns("ns_per_run_before"),
+		           ns("ns_per_run_after"), speedup ? fmt::format("{:.2f}x", speedup) : "-",
+		           pair("insns_before", "insns_after"), pair("jited_before", "jited_after"),
+		           p["passes"].get<std::string>());
 	}
 }
 

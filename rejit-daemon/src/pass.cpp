@@ -52,7 +52,11 @@ Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list)
 Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes) {
 	Optimized o{in, {}};
 	for (const auto &pass : passes) {
-		PassReport rep{std::string(pass->name()), {}, o.prog.insns.size(), 0};
+		PassReport rep{std::string(pass->name()), {}, slot_count(o.prog.insns), 0};
+		std::vector<size_t> slot_of; // sites are reported at slots, as bpftool shows
+		for (size_t i = 0, slot = 0; i < o.prog.insns.size();
+		     slot += o.prog.insns[i++].slots())
+			slot_of.push_back(slot);
 		auto apply = [&]() -> Result<Program> {
 			auto rw =
 			        Rewriter::create(o.prog.insns, o.prog.line_info, o.prog.func_info);
@@ -62,7 +66,10 @@ Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>>
 				return r.error();
 			return rw->finish();
 		};
-		if (auto out = apply()) {
+		auto out = apply();
+		for (Site &s : rep.sites)
+			s.insn = s.insn < slot_of.size() ? slot_of[s.insn] : s.insn;
+		if (out) {
 			o.prog = std::move(out).value();
 		} else {
 			// All or nothing per pass: drop its edits, say why.
@@ -70,7 +77,7 @@ Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>>
 				s.changed = false;
 			rep.sites.push_back({0, false, "pass abandoned: " + out.error().str()});
 		}
-		rep.insns_after = o.prog.insns.size();
+		rep.insns_after = slot_count(o.prog.insns);
 		o.reports.push_back(std::move(rep));
 	}
 	return o;

@@ -15,10 +15,9 @@
 
 namespace rejit {
 
-// What a pass did at one place in the program (instruction index as the
-// pass saw it).
+// What a pass did at one place in the program.
 struct Site {
-	size_t insn;
+	size_t insn; // pass: index into Rewriter; report: slot in the pass's input
 	bool changed;
 	std::string what;
 };
@@ -26,7 +25,7 @@ struct Site {
 struct PassReport {
 	std::string pass;
 	std::vector<Site> sites;
-	size_t insns_before = 0;
+	size_t insns_before = 0; // slots, as the kernel counts instructions
 	size_t insns_after = 0;
 
 	[[nodiscard]] size_t changed() const;

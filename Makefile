@@ -44,6 +44,7 @@ install: daemon
 selftests: tools
 	@$(MAKE) -s -C selftests OUT=$(BUILD)/selftests \
 		LIBBPF_INC=$(BUILD)/tools/libbpf-root/usr/include
+	@selftests/corpus/build.sh $(BUILD)/selftests/corpus
 
 unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure

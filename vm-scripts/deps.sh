@@ -11,6 +11,8 @@ PKGS=(
 	clang-19 llvm-19 llvm-19-dev lld-19 libcap-dev zlib1g-dev
 	# VM
 	qemu-system-x86 iproute2 iputils-ping
+	# BPF objects shipped by Debian, part of the passes' test corpus
+	libxdp1 xdp-tools
 	# rejit-daemon
 	cmake pkg-config libgtest-dev libgmock-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
 )

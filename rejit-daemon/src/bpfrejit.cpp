@@ -163,7 +163,9 @@ int optimize_object(const std::vector<std::string> &args) {
 	}
 	bpf_object__close(obj);
 	if (!seen)
-		return fail(fmt::format("{}: no program {}", args[1], prog_name));
+		return fail(prog_name.empty()
+		                    ? fmt::format("{}: no programs", args[1])
+		                    : fmt::format("{}: no program {}", args[1], prog_name));
 	return rc;
 }
 

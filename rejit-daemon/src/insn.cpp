@@ -32,6 +32,11 @@ std::string check_alu(const Insn &in) {
 	case BPF_MOD: // off 1 = signed (sdiv/smod)
 		return in.off == 0 || in.off == 1 ? "" : "div/mod: off must be 0 or 1";
 	case BPF_MOV: // off 8/16/32 = sign-extending move (movsx)
+		if (is64 && reg && in.off == BPF_ADDR_SPACE_CAST) // arena pointer cast
+			return in.imm == 1 || in.imm == 1 << 16
+			               ? ""
+			               : "addr_space_cast: imm must be 1 or "
+			                 "1 << 16";
 		if (in.off == 0 || in.off == 8 || in.off == 16 || (is64 && in.off == 32))
 			return in.off && !reg ? "movsx needs a register source" : "";
 		return "mov: bad sign-extension width";

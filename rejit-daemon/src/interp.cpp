@@ -239,6 +239,9 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 				const bool swap =
 				        in.cls() == BPF_ALU64 || BPF_SRC(in.code) == BPF_TO_BE;
 				r[in.dst] = swap ? bswap(r[in.dst], bits) : trunc(r[in.dst], bits);
+			} else if (op == BPF_MOV && in.off == BPF_ADDR_SPACE_CAST &&
+			           in.cls() == BPF_ALU64 && BPF_SRC(in.code) == BPF_X) {
+				return err("arena address space casts are not modelled");
 			} else {
 				r[in.dst] = alu(in, r[in.dst], src, in.cls() == BPF_ALU64);
 			}
@@ -298,7 +301,8 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 				r[in.dst] = in.imm64();
 			} else {
 				auto v = opt.pseudo ? opt.pseudo(in)
-				                    : Result<uint64_t>(make_error(EINVAL, "not modelled"));
+				                    : Result<uint64_t>(
+				                              make_error(EINVAL, "not modelled"));
 				if (!v)
 					return err(v.error().msg);
 				r[in.dst] = *v;

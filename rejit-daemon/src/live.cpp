@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include <fcntl.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
@@ -28,6 +30,16 @@ Result<LiveProg> LiveProg::open(uint32_t id) {
 	if (!fd)
 		return sys_error(fmt::format("prog {}: open", id));
 	return LiveProg(id, std::move(fd));
+}
+
+Result<LiveProg> LiveProg::from_fd(int fd) {
+	auto i = get_info(fd);
+	if (!i)
+		return i.error();
+	Fd dup(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	if (!dup)
+		return sys_error("dup");
+	return LiveProg(i->id, std::move(dup));
 }
 
 Result<ProgInfo> LiveProg::info() const {

@@ -30,6 +30,8 @@ struct ProgInfo {
 class LiveProg {
 public:
 	static Result<LiveProg> open(uint32_t id);
+	// The program behind `fd` (duplicated; the caller keeps its fd).
+	static Result<LiveProg> from_fd(int fd);
 
 	[[nodiscard]] uint32_t id() const { return id_; }
 	[[nodiscard]] int fd() const { return fd_.get(); }

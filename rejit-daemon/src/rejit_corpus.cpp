@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+// rejit-corpus: prove the passes on BPF objects nobody here wrote. Runs on
+// the patched kernel (make test does it in the VM).
+//
+//   rejit-corpus [--inputs N] OBJECT...
+//
+// For every program of every object: the passes run on the bytecode as
+// libbpf would load it; where they change something, the program is loaded
+// alone three times (A, B, C). B is re-JITed with the passes applied to its
+// original bytecode (the daemon's path): the verifier must accept it. For
+// program types BPF_PROG_TEST_RUN supports, A, B and C run the same
+// generated packets; B must return what A returns, output the same packet
+// and leave the same map contents, wherever A and C (both original) agree,
+// i.e. the program is deterministic. Prints a table; exits 1 if any rewrite
+// was rejected or behaved differently.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+#include "rejit/live.hpp"
+#include "rejit/pass.hpp"
+
+namespace {
+
+using namespace rejit;
+
+struct ObjectCloser {
+	void operator()(bpf_object *o) const { bpf_object__close(o); }
+};
+using Object = std::unique_ptr<bpf_object, ObjectCloser>;
+
+// One program of an object, loaded alone.
+struct Loaded {
+	Object obj;
+	bpf_program *prog = nullptr;
+};
+
+Result<Loaded> load_alone(const std::string &path, const std::string &name) {
+	Object obj(bpf_object__open_file(path.c_str(), nullptr));
+	if (!obj)
+		return make_error(errno, "open");
+	Loaded l;
+	bpf_program *p;
+	bpf_object__for_each_program(p, obj.get()) {
+		const bool me = name == bpf_program__name(p);
+		bpf_program__set_autoload(p, me);
+		if (me)
+			l.prog = p;
+	}
+	if (!l.prog)
+		return make_error(ENOENT, "no such program");
+	if (int err = bpf_object__load(obj.get()))
+		return make_error(-err, "load");
+	l.obj = std::move(obj);
+	return l;
+}
+
+bool test_runnable(bpf_prog_type t) {
+	switch (t) {
+	case BPF_PROG_TYPE_XDP:
+	case BPF_PROG_TYPE_SCHED_CLS:
+	case BPF_PROG_TYPE_SCHED_ACT:
+	case BPF_PROG_TYPE_SOCKET_FILTER:
+	case BPF_PROG_TYPE_CGROUP_SKB:
+		return true;
+	default:
+		return false;
+	}
+}
+
+// Ethernet frames: IPv4/IPv6 with TCP/UDP/ICMP and random fields, VLAN
+// tags, or random bytes; what parsers branch on is set often enough.
+std::vector<uint8_t> packet(std::mt19937 &rng) {
+	std::vector<uint8_t> p(14 + rng() % 200);
+	for (auto &b : p)
+		b = uint8_t(rng());
+	const unsigned kind = rng() % 6;
+	if (kind == 0)
+		return p; // random bytes
+	size_t l3 = 12;
+	if (kind == 1) { // 802.1Q
+		p[12] = 0x81, p[13] = 0x00;
+		l3 = 16;
+	}
+	if (p.size() < l3 + 2 + 60)
+		p.resize(l3 + 2 + 60 + rng() % 100);
+	const bool v6 = rng() % 3 == 0;
+	p[l3] = v6 ? 0x86 : 0x08, p[l3 + 1] = v6 ? 0xdd : 0x00;
+	const size_t ip = l3 + 2;
+	static constexpr uint8_t protos[] = {6, 17, 1, 58, 47};
+	const uint8_t proto = protos[rng() % 5];
+	if (v6) {
+		p[ip] = 0x60;
+		p[ip + 6] = proto;
+	} else {
+		p[ip] = 0x45;
+		p[ip + 9] = proto;
+		p[ip + 6] &= 0x1f; // mostly not fragments
+		const size_t len = p.size() - ip;
+		p[ip + 2] = uint8_t(len >> 8), p[ip + 3] = uint8_t(len);
+	}
+	return p;
+}
+
+struct RunResult {
+	int err;
+	uint32_t retval;
+	std::vector<uint8_t> out;
+	bool operator==(const RunResult &) const = default;
+};
+
+RunResult run(int fd, const std::vector<uint8_t> &in) {
+	std::vector<uint8_t> out(in.size() + 4096);
+	bpf_test_run_opts o{};
+	o.sz = sizeof(o);
+	o.data_in = in.data();
+	o.data_size_in = uint32_t(in.size());
+	o.data_out = out.data();
+	o.data_size_out = uint32_t(out.size());
+	o.repeat = 1;
+	const int err = bpf_prog_test_run_opts(fd, &o) ? errno : 0;
+	out.resize(err ? 0 : o.data_size_out);
+	return {err, err ? 0 : o.retval, std::move(out)};
+}
+
+// Every map's contents, by map name.
+std::map<std::string, std::map<std::vector<uint8_t>, std::vector<uint8_t>>>
+maps_of(const bpf_object *obj) {
+	std::map<std::string, std::map<std::vector<uint8_t>, std::vector<uint8_t>>> all;
+	const bpf_map *m;
+	bpf_object__for_each_map(m, obj) {
+		const int fd = bpf_map__fd(m);
+		if (fd < 0)
+			continue;
+		const size_t vsz = bpf_map__value_size(m) *
+		                   (size_t)std::max(1, libbpf_num_possible_cpus()) * 2;
+		std::vector<uint8_t> key(bpf_map__key_size(m)), next(key.size()), val(vsz);
+		auto &entries = all[bpf_map__name(m)];
+		void *prev = nullptr;
+		for (int n = 0; n < 100000 && !bpf_map_get_next_key(fd, prev, next.data()); n++) {
+			if (!bpf_map_lookup_elem(fd, next.data(), val.data()))
+				entries[next] = val;
+			key = next;
+			prev = key.data();
+		}
+	}
+	return all;
+}
+
+struct Row {
+	std::string name, type, verdict;
+	size_t sites = 0;
+	uint32_t insns_before = 0, insns_after = 0, jited_before = 0, jited_after = 0;
+};
+
+int usage() {
+	fmt::print(stderr, "usage: rejit-corpus [--inputs N] OBJECT...\n");
+	return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+	int inputs = 200;
+	std::vector<std::string> paths;
+	for (int i = 1; i < argc; i++) {
+		if (std::string(argv[i]) == "--inputs" && i + 1 < argc)
+			inputs = std::atoi(argv[++i]);
+		else if (argv[i][0] == '-')
+			return usage();
+		else
+			paths.emplace_back(argv[i]);
+	}
+	if (paths.empty() || inputs <= 0)
+		return usage();
+	libbpf_set_print([](libbpf_print_level, const char *, va_list) { return 0; });
+	const auto passes = all_passes();
+
+	size_t objects = 0, programs = 0, offline_changed = 0, loadable = 0, changed = 0;
+	size_t accepted = 0, rejected = 0, runnable = 0, identical = 0, different = 0, nondet = 0;
+	std::map<std::string, size_t> sites_per_pass;
+	std::vector<Row> rows;
+	for (const std::string &path : paths) {
+		Object obj(bpf_object__open_file(path.c_str(), nullptr));
+		if (!obj)
+			continue; // not an object libbpf can open (reported by count)
+		objects++;
+		std::vector<std::string> names;
+		bpf_program *p;
+		bpf_object__for_each_program(p, obj.get()) {
+			programs++;
+			const bpf_insn *raw = bpf_program__insns(p);
+			auto insns = decode({raw, raw + bpf_program__insn_cnt(p)});
+			if (insns && run_passes(Program{*insns, {}, {}}, passes).changed())
+				names.emplace_back(bpf_program__name(p));
+		}
+		offline_changed += names.size();
+		for (const std::string &name : names) {
+			auto a = load_alone(path, name);
+			if (!a)
+				continue; // needs what a lone load cannot give (attach target, ...)
+			loadable++;
+			auto live_a = LiveProg::from_fd(bpf_program__fd(a->prog));
+			auto orig = live_a ? live_a->orig() : Result<Program>(live_a.error());
+			if (!orig)
+				continue;
+			Optimized o = run_passes(*orig, passes);
+			if (!o.changed())
+				continue;
+			changed++;
+			for (const PassReport &r : o.reports)
+				sites_per_pass[r.pass] += r.changed();
+			Row row{name, libbpf_bpf_prog_type_str(bpf_program__type(a->prog)) ?: "?",
+			        "", o.changed()};
+			auto b = load_alone(path, name);
+			auto live_b = b ? LiveProg::from_fd(bpf_program__fd(b->prog))
+			                : Result<LiveProg>(b.error());
+			auto res = live_b ? live_b->rejit(o.prog) : Result<void>(live_b.error());
+			auto ia = live_a->info();
+			auto ib = live_b ? live_b->info() : Result<ProgInfo>(live_b.error());
+			if (ia && ib) {
+				row.insns_before = ia->xlated_insns,
+				row.insns_after = ib->xlated_insns;
+				row.jited_before = ia->jited_bytes,
+				row.jited_after = ib->jited_bytes;
+			}
+			if (!res) {
+				rejected++;
+				row.verdict = "REJECTED";
+				fmt::print("{} {}: {}\n", path, name, res.error().str());
+				rows.push_back(row);
+				continue;
+			}
+			accepted++;
+			row.verdict = "accepted";
+			if (!test_runnable(bpf_program__type(a->prog))) {
+				rows.push_back(row);
+				continue;
+			}
+			auto c = load_alone(path, name);
+			if (!c) {
+				rows.push_back(row);
+				continue;
+			}
+			runnable++;
+			std::mt19937 rng(1);
+			bool det = true, same = true;
+			for (int i = 0; i < inputs; i++) { // all three see every packet
+				const auto pkt = packet(rng);
+				const RunResult ra = run(bpf_program__fd(a->prog), pkt);
+				const RunResult rb = run(bpf_program__fd(b->prog), pkt);
+				const RunResult rc = run(bpf_program__fd(c->prog), pkt);
+				det &= ra == rc;
+				same &= !(ra == rc) || ra == rb;
+			}
+			auto ma = maps_of(a->obj.get()), mb = maps_of(b->obj.get()),
+			     mc = maps_of(c->obj.get());
+			for (auto &[map, entries] : ma)
+				if (entries == mc[map])
+					same &= entries == mb[map];
+			if (!det && same) {
+				nondet++;
+				row.verdict += ", nondeterministic (results not compared)";
+			} else if (same) {
+				identical++;
+				row.verdict += ", identical";
+			} else {
+				different++;
+				row.verdict += ", DIFFERENT";
+			}
+			rows.push_back(row);
+		}
+	}
+
+	fmt::print("\n{:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", "program", "type", "sites", "insns",
+	           "jited", "verifier, test run");
+	double log_insns = 0, log_jited = 0, worst_insns = 0, worst_jited = 0;
+	size_t measured = 0;
+	for (const Row &r : rows) {
+		fmt::print("{:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", r.name.substr(0, 28), r.type,
+		           r.sites, fmt::format("{}->{}", r.insns_before, r.insns_after),
+		           fmt::format("{}->{}", r.jited_before, r.jited_after), r.verdict);
+		if (r.insns_before && r.jited_before && r.verdict.starts_with("accepted")) {
+			const double ri = double(r.insns_after) / r.insns_before;
+			const double rj = double(r.jited_after) / r.jited_before;
+			log_insns += std::log(ri), log_jited += std::log(rj);
+			worst_insns = std::max(worst_insns, ri),
+			worst_jited = std::max(worst_jited, rj);
+			measured++;
+		}
+	}
+	fmt::print("\ncorpus: {} objects, {} programs; {} changed by the passes offline, {} of "
+	           "them loadable alone\n",
+	           objects, programs, offline_changed, loadable);
+	for (const auto &[pass, n] : sites_per_pass)
+		fmt::print("sites: {} {}\n", pass, n);
+	fmt::print("verifier: {} of {} rewritten programs accepted ({:.0f}%)\n", accepted, changed,
+	           changed ? 100.0 * accepted / changed : 100.0);
+	fmt::print("test run: {} of {} programs identical on {} packets each (+ maps); {} "
+	           "nondeterministic\n",
+	           identical, runnable - nondet, inputs, nondet);
+	if (measured)
+		fmt::print("xlated insns after/before: geomean {:.3f}, worst {:.3f}; JITed bytes: "
+		           "geomean {:.3f}, worst {:.3f}\n",
+		           std::exp(log_insns / measured), worst_insns,
+		           std::exp(log_jited / measured), worst_jited);
+	return rejected || different ? 1 : 0;
+}

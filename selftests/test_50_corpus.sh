@@ -1,0 +1,12 @@
+#!/bin/bash
+# The passes on code nobody here wrote: the kernel's BPF selftests programs
+# (built by selftests/corpus/build.sh), Debian's BPF objects (libxdp1,
+# xdp-tools) and our workload. Every rewritten program must pass the real
+# verifier, and where BPF_PROG_TEST_RUN can run it, behave identically to
+# the original on generated packets (see rejit-daemon/src/rejit_corpus.cpp).
+. "$(dirname "$0")/lib.sh"
+
+debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
+[ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"
+"$BUILD/rejit-daemon/rejit-corpus" --inputs 200 "$OBJ"/corpus/*.bpf.o "${debian[@]}" \
+	"$OBJ/workload.bpf.o"

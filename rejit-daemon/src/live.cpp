@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "rejit/live.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fcntl.h>
@@ -77,7 +78,60 @@ Result<Program> LiveProg::orig() const {
 	if (!insns)
 		return Error{insns.error().err,
 		             fmt::format("prog {}: original bytecode: {}", id_, insns.error().msg)};
-	return Program{std::move(insns).value(), {}, {}};
+	Program prog{std::move(insns).value(), {}, {}};
+	auto fi = func_info(prog);
+	if (!fi)
+		return fi.error();
+	prog.func_info = std::move(fi).value();
+	return prog;
+}
+
+// The program's func_info (type of each subprogram) rebased onto its
+// original bytecode. The kernel reports it at the offsets of the code it
+// runs; the subprograms are the same and in the same order, so the n-th
+// record describes the n-th subprogram start of the original. Callbacks
+// (bpf_loop) need it, and global functions are only verified as such with
+// it. Empty when the program has no BTF.
+Result<std::vector<FuncInfo>> LiveProg::func_info(const Program &orig) const {
+	auto n = get_info(fd());
+	if (!n)
+		return n.error();
+	if (!n->btf_id || !n->nr_func_info)
+		return std::vector<FuncInfo>{};
+	if (n->func_info_rec_size != sizeof(bpf_func_info))
+		return make_error(EINVAL, fmt::format("prog {}: func_info records of {} bytes", id_,
+		                                      n->func_info_rec_size));
+	std::vector<bpf_func_info> recs(n->nr_func_info);
+	bpf_prog_info want{};
+	want.nr_func_info = n->nr_func_info;
+	want.func_info_rec_size = sizeof(bpf_func_info);
+	want.func_info = reinterpret_cast<uintptr_t>(recs.data());
+	if (auto i = get_info(fd(), want); !i)
+		return i.error();
+	auto rw = Rewriter::create(orig.insns);
+	if (!rw)
+		return rw.error();
+	std::vector<uint32_t> starts{0}; // slots
+	std::vector<uint32_t> slot_of;
+	for (size_t i = 0, slot = 0; i < orig.insns.size(); slot += orig.insns[i++].slots())
+		slot_of.push_back(uint32_t(slot));
+	for (size_t i = 0; i < rw->size(); i++) {
+		const Insn &in = rw->at(i);
+		const bool call = in.code == (BPF_JMP | BPF_CALL) && in.src == BPF_PSEUDO_CALL;
+		const bool func = in.is_ldimm64() && in.src == BPF_PSEUDO_FUNC;
+		if (call || func)
+			starts.push_back(slot_of[*rw->target(i)]);
+	}
+	std::sort(starts.begin(), starts.end());
+	starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+	if (starts.size() != recs.size())
+		return make_error(EINVAL, fmt::format("prog {}: {} func_info records for {} "
+		                                      "subprograms",
+		                                      id_, recs.size(), starts.size()));
+	std::vector<FuncInfo> out;
+	for (size_t i = 0; i < recs.size(); i++)
+		out.push_back({starts[i], recs[i].type_id});
+	return out;
 }
 
 Result<std::vector<Fd>> LiveProg::orig_maps() const {
@@ -112,6 +166,20 @@ Result<void> LiveProg::rejit(const Program &p) const {
 	bpf_prog_rejit_opts opts{};
 	opts.sz = sizeof(opts);
 	opts.fd_array = fds.empty() ? nullptr : fds.data();
+	Fd btf;
+	if (!p.func_info.empty()) {
+		auto i = get_info(fd());
+		if (!i)
+			return i.error();
+		btf.reset(bpf_btf_get_fd_by_id(i->btf_id));
+		if (!btf)
+			return sys_error(fmt::format("prog {}: BTF {}", id_, i->btf_id));
+		static_assert(sizeof(FuncInfo) == sizeof(bpf_func_info));
+		opts.prog_btf_fd = uint32_t(btf.get());
+		opts.func_info = p.func_info.data();
+		opts.func_info_cnt = uint32_t(p.func_info.size());
+		opts.func_info_rec_size = sizeof(bpf_func_info);
+	}
 	if (bpf_prog_rejit(fd(), raw.data(), raw.size(), &opts) == 0)
 		return {};
 	const int err = errno;

@@ -36,16 +36,18 @@ public:
 	[[nodiscard]] uint32_t id() const { return id_; }
 	[[nodiscard]] int fd() const { return fd_.get(); }
 	[[nodiscard]] Result<ProgInfo> info() const;
-	// The bytecode as loaded; map references index info's orig_map_ids.
+	// The bytecode as loaded, with func_info if the program has BTF; map
+	// references index info's orig_map_ids.
 	[[nodiscard]] Result<Program> orig() const;
 	// BPF_PROG_REJIT with `p`, whose map references index the same maps as
-	// orig(). On failure the program is unchanged and the error carries the
-	// end of the verifier log.
+	// orig() (and with the program's BTF if p has func_info). On failure the
+	// program is unchanged and the error carries the end of the verifier log.
 	Result<void> rejit(const Program &p) const;
 
 private:
 	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}
 	Result<std::vector<Fd>> orig_maps() const;
+	Result<std::vector<FuncInfo>> func_info(const Program &orig) const;
 
 	uint32_t id_;
 	Fd fd_;

@@ -12,8 +12,8 @@ BUILD := $(CURDIR)/build
 SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
-.PHONY: all deps kernel-src kernel tools daemon selftests install \
-	test unit-test vm-test run vm-run vm-shell export-patches check-series \
+.PHONY: all deps kernel-src kernel tools daemon selftests install rootfs \
+	test unit-test vm-test vm-test-systemd run vm-run vm-shell export-patches check-series \
 	clean distclean
 
 all: daemon selftests
@@ -53,10 +53,21 @@ vm-test: all
 	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 1800 -- \
 		"TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
 
+# The Debian image with systemd as PID 1 (cached).
+rootfs: deps
+	@$(SCRIPTS)/make-rootfs.sh
+
+# bpfrejitd as a systemd service: "make install" into the image, then boot it.
+vm-test-systemd: all rootfs
+	@$(MAKE) --no-print-directory install DESTDIR=$(BUILD)/rootfs
+	@$(SCRIPTS)/vm-run.sh --systemd --timeout 900 -- \
+		"PATH=/usr/local/sbin:/usr/local/bin:\$$PATH $(CURDIR)/selftests/systemd/test_service.sh"
+
 # Unit tests first (fast failures), VM tests last: their closing line
 # "N passed, N failed" is the last line of the run.
 test: all
 	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory vm-test-systemd
 	@$(MAKE) --no-print-directory vm-test
 
 run: all

@@ -10,7 +10,7 @@ PKGS=(
 	# BPF toolchain (bpftool skeletons, selftests, corpus)
 	clang-19 llvm-19 llvm-19-dev lld-19 libcap-dev zlib1g-dev
 	# VM
-	qemu-system-x86 iproute2 iputils-ping
+	qemu-system-x86 iproute2 iputils-ping debootstrap
 	# BPF objects shipped by Debian, part of the passes' test corpus
 	libxdp1 xdp-tools
 	# rejit-daemon

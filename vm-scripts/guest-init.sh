@@ -5,13 +5,8 @@
 # shell), hand its exit status back and power off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
-mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p /run/ovl/upper /run/ovl/work /run/ovl/root
-mount -t overlay overlay \
-	-o lowerdir=/,upperdir=/run/ovl/upper,workdir=/run/ovl/work /run/ovl/root
-cd /run/ovl/root
-mkdir -p old-root
-pivot_root . old-root
+. "$(dirname "$0")/overlay-root.sh"
+overlay_root
 exec </dev/console >/dev/console 2>&1
 umount -l /old-root 2>/dev/null
 

@@ -2,7 +2,7 @@
 # Boot the patched kernel in QEMU and run one command inside; exit with the
 # command's status.
 #
-#   vm-run.sh [--shell] [--timeout SEC] [--mem SIZE] [--smp N] [CMD]
+#   vm-run.sh [--shell | --systemd] [--timeout SEC] [--mem SIZE] [--smp N] [CMD]
 #
 # The guest's root is this machine's root, read-only over virtio-9p, so host
 # binaries and the repository (same path) are visible in the guest. $BUILD/vm/
@@ -11,15 +11,20 @@
 # over /lib/modules and the tree-built bpftool comes first in $PATH.
 # The serial log is saved as $BUILD/vm/serial.log.
 #
+# With --systemd the root is instead the Debian image of make-rootfs.sh with
+# systemd as PID 1 (and the repository shared at its host path); the command
+# runs as a systemd unit once the system is up (systemd-init.sh).
+#
 # Environment: VM_ACCEL=kvm|tcg (default: kvm if /dev/kvm works),
 # VM_TIMEOUT (seconds, default 900), VM_APPEND (extra kernel parameters).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-shell=0 timeout=${VM_TIMEOUT:-900} mem=2G smp=2
+shell=0 systemd=0 timeout=${VM_TIMEOUT:-900} mem=2G smp=2
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--shell) shell=1 ;;
+	--systemd) systemd=1 ;;
 	--timeout) timeout=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--smp) smp=$2; shift ;;
@@ -30,7 +35,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 cmd="$*"
-[ $shell -eq 1 ] || [ -n "$cmd" ] || die "usage: vm-run.sh [--shell] [CMD]"
+[ $shell -eq 1 ] || [ -n "$cmd" ] || die "usage: vm-run.sh [--shell | --systemd] [CMD]"
+[ $systemd -eq 0 ] || [ $shell -eq 0 ] || die "--shell and --systemd do not go together"
 
 kernel=$KOBJ/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
@@ -88,20 +94,32 @@ ENV
 
 root_opts=trans=virtio,version=9p2000.L,msize=524288,cache=loose
 append="console=ttyS0 root=/dev/root rootfstype=9p rootflags=$root_opts ro"
-append+=" init=$REPO/vm-scripts/guest-init.sh panic=-1 oops=panic"
-append+=" quiet loglevel=4 VM_CTL=$ctl VM_MODROOT=$MODROOT/lib/modules"
-append+=" ${VM_APPEND:-}"
+append+=" panic=-1 oops=panic quiet loglevel=4"
+append+=" VM_CTL=$ctl VM_MODROOT=$MODROOT/lib/modules ${VM_APPEND:-}"
+root=/ extra=()
+if [ $systemd -eq 1 ]; then
+	root=$BUILD/rootfs
+	[ -x "$root/lib/systemd/systemd" ] || die "no image at $root: run make-rootfs.sh"
+	install -m 0755 "$REPO/vm-scripts/systemd-init.sh" "$root/sbin/bpfrejit-init"
+	install -m 0644 "$REPO/vm-scripts/overlay-root.sh" "$root/sbin/overlay-root.sh"
+	append+=" init=/sbin/bpfrejit-init VM_REPO=$REPO systemd.show_status=false"
+	extra=(-fsdev "local,id=repo,path=$REPO,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=repo,mount_tag=repo)
+else
+	append+=" init=$REPO/vm-scripts/guest-init.sh"
+fi
 
 qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem"
 	-kernel "$kernel" -append "$append" -no-reboot -nodefaults
 	-no-user-config -display none
-	-fsdev "local,id=root,path=/,security_model=none,readonly=on,multidevs=remap"
-	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root
+	-fsdev "local,id=root,path=$root,security_model=none,readonly=on,multidevs=remap"
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root "${extra[@]}"
 	-fsdev "local,id=share,path=$share,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=share,mount_tag=share
 	-device virtio-rng-pci)
 
-[ -n "${VM_QUIET:-}" ] || echo "vm-run: $release, $accel, $smp CPUs, $mem" >&2
+[ -n "${VM_QUIET:-}" ] || echo "vm-run: $release, $accel, $smp CPUs, $mem$(
+	[ $systemd -eq 0 ] || echo ", systemd")" >&2
 if [ $shell -eq 1 ]; then
 	echo "vm-shell: $release, $accel; leave with 'exit' (or Ctrl-A X)" >&2
 	"${qemu[@]}" -serial mon:stdio

@@ -16,7 +16,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	exit 0
 fi
 # An interrupted debootstrap leaves /proc and /sys mounted in the target.
-grep -o " $root/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l
+{ grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | xargs -r -n1 umount -l
 rm -rf "$root" "$stamp"
 log "debootstrap: Debian bookworm with systemd into $root"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}

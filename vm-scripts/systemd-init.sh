@@ -9,7 +9,6 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 . "$(dirname "$0")/overlay-root.sh" # installed next to this script by vm-run.sh
 overlay_root
 umount -l /old-root 2>/dev/null
-rmdir /old-root
 
 opts=trans=virtio,version=9p2000.L,msize=524288
 share=${VM_CTL%/*}
@@ -27,6 +26,7 @@ cd "\$VM_CWD" || cd /
 bash -c "\$(cat "$VM_CTL/cmd")" </dev/null
 echo \$? >"$VM_CTL/status"
 sync
+echo 0 >/proc/sys/kernel/printk # keep "reboot: Power down" off the output
 systemctl poweroff --no-block
 CMD
 chmod +x /usr/local/sbin/vm-run-cmd

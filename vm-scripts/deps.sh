@@ -13,8 +13,9 @@ PKGS=(
 	qemu-system-x86 iproute2 iputils-ping debootstrap
 	# BPF objects shipped by Debian, part of the passes' test corpus
 	libxdp1 xdp-tools
-	# rejit-daemon
+	# rejit-daemon (libclang-rt: libFuzzer for the fuzz target)
 	cmake pkg-config libgtest-dev libgmock-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
+	libclang-rt-19-dev
 )
 
 missing=()

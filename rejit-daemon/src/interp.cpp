@@ -159,7 +159,8 @@ const std::vector<uint8_t> &Memory::bytes(const std::string &name) const {
 
 Result<const Memory::Region *> Memory::find(uint64_t addr, unsigned size) const {
 	for (const Region &r : regions_)
-		if (addr >= r.addr && addr + size <= r.addr + r.bytes.size())
+		if (addr >= r.addr && size <= r.bytes.size() &&
+		    addr - r.addr <= r.bytes.size() - size)
 			return &r;
 	return make_error(EFAULT, fmt::format("{}-byte access at {:#x} is outside every "
 	                                      "region",

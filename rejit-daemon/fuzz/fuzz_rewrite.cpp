@@ -13,6 +13,7 @@
 #include "rejit/interp.hpp"
 #include "rejit/pass.hpp"
 #include "rejit/rewriter.hpp"
+#include "xdp_ctx.hpp"
 
 namespace {
 
@@ -29,19 +30,12 @@ struct Outcome {
 };
 
 Outcome run(const std::vector<Insn> &prog) {
-	constexpr uint64_t kPkt = 0x1000'0000, kCtx = 0x2000'0000;
 	std::vector<uint8_t> pkt(64);
 	for (size_t i = 0; i < pkt.size(); i++)
 		pkt[i] = uint8_t(i * 37 + 11);
-	std::vector<uint8_t> ctx(24, 0);
-	const uint32_t data = uint32_t(kPkt), end = uint32_t(kPkt + pkt.size());
-	std::memcpy(&ctx[0], &data, 4);
-	std::memcpy(&ctx[4], &end, 4);
 	Memory mem;
-	mem.map("packet", kPkt, pkt, true);
-	mem.map("ctx", kCtx, ctx, false);
 	RunOptions opt;
-	opt.r1 = kCtx;
+	opt.r1 = test::map_xdp(mem, pkt);
 	opt.max_steps = 10000;
 	auto r = interpret(prog, mem, opt);
 	return {std::move(r), mem.bytes("packet"), mem.bytes("stack")};

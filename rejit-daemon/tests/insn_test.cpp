@@ -36,8 +36,8 @@ std::vector<bpf_insn> every_shape() {
 	        raw(BPF_ALU64 | BPF_MOV | BPF_X, 3, 1, 32, 0), // movsx32
 	        raw(BPF_ALU | BPF_MOV | BPF_X, 3, 1, 8, 0),    // movsx8 (32-bit)
 	        raw(BPF_ALU64 | BPF_MOV | BPF_X, 3, 1, BPF_ADDR_SPACE_CAST, 1),
-	        raw(BPF_ALU64 | BPF_DIV | BPF_X, 3, 4, 1, 0),  // sdiv
-	        raw(BPF_ALU | BPF_MOD | BPF_K, 3, 0, 1, 7),    // smod32
+	        raw(BPF_ALU64 | BPF_DIV | BPF_X, 3, 4, 1, 0), // sdiv
+	        raw(BPF_ALU | BPF_MOD | BPF_K, 3, 0, 1, 7),   // smod32
 	        raw(BPF_ALU | BPF_END | BPF_TO_BE, 5, 0, 0, 16),
 	        raw(BPF_ALU64 | BPF_END | BPF_TO_LE, 5, 0, 0, 64), // bswap64
 	        raw(BPF_ALU64 | BPF_NEG | BPF_K, 6, 0, 0, 0),

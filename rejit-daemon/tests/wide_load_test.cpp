@@ -8,51 +8,17 @@
 #include "bpf_object.hpp"
 #include "rejit/interp.hpp"
 #include "rejit/pass.hpp"
+#include "xdp_run.hpp"
 
 namespace {
 
 using namespace rejit;
 using namespace rejit::test::asm_;
 
-constexpr uint64_t kPkt = 0x1000'0000, kCtx = 0x2000'0000;
-
 Optimized wide_load(const std::vector<Insn> &insns) {
 	auto passes = passes_by_name("wide-load");
 	EXPECT_TRUE(passes) << passes.error().msg;
 	return run_passes(Program{insns, {}, {}}, *passes);
-}
-
-// Run an XDP program on `pkt` in the interpreter.
-Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt) {
-	Memory mem;
-	mem.map("packet", kPkt, pkt, true);
-	std::vector<uint8_t> ctx(24, 0); // struct xdp_md: data, data_end as u32
-	const uint32_t data = uint32_t(kPkt), end = uint32_t(kPkt + pkt.size());
-	std::memcpy(&ctx[0], &data, 4);
-	std::memcpy(&ctx[4], &end, 4);
-	mem.map("ctx", kCtx, ctx, false);
-	RunOptions opt;
-	opt.r1 = kCtx;
-	return interpret(prog, mem, opt);
-}
-
-// The rewritten program returns what the original returns, on every input.
-void expect_same_behaviour(const std::vector<Insn> &before, const std::vector<Insn> &after,
-                           uint16_t proto) {
-	std::mt19937 rng(42);
-	for (int i = 0; i < 5000; i++) {
-		std::vector<uint8_t> pkt(rng() % 48);
-		for (auto &b : pkt)
-			b = uint8_t(rng());
-		if (pkt.size() > 13 && i % 2) {
-			pkt[12] = uint8_t(proto >> 8);
-			pkt[13] = uint8_t(proto);
-		}
-		auto a = run_xdp(before, pkt), b = run_xdp(after, pkt);
-		ASSERT_TRUE(a) << a.error().msg;
-		ASSERT_TRUE(b) << b.error().msg;
-		ASSERT_EQ(*a, *b) << "packet " << i << " of " << pkt.size() << " bytes";
-	}
 }
 
 TEST(WideLoad, PackedStructFieldsBecomeOneLoadEach) {
@@ -63,7 +29,7 @@ TEST(WideLoad, PackedStructFieldsBecomeOneLoadEach) {
 	// h_proto (2), cookie (8, built from two u32 halves), vni (4), len (2)
 	EXPECT_EQ(o.reports[0].changed(), 4u) << explain(o);
 	EXPECT_EQ(o.prog.insns.size(), insns.size() - 3 - 21 - 9 - 3) << explain(o);
-	expect_same_behaviour(insns, o.prog.insns, 0x88b5);
+	test::expect_same_xdp_behaviour(insns, o.prog.insns, 0x88b5);
 }
 
 TEST(WideLoad, HandBuiltNetworkOrderBecomesLoadAndSwap) {
@@ -75,7 +41,7 @@ TEST(WideLoad, HandBuiltNetworkOrderBecomesLoadAndSwap) {
 	for (const Insn &in : o.prog.insns)
 		has_swap |= in.code == (BPF_ALU | BPF_END | BPF_TO_BE) && in.imm == 32;
 	EXPECT_TRUE(has_swap) << explain(o);
-	expect_same_behaviour(insns, o.prog.insns, 0);
+	test::expect_same_xdp_behaviour(insns, o.prog.insns, 0);
 }
 
 // The workload's XDP parser: clang hoists the header bytes above the map
@@ -93,15 +59,9 @@ TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
 	auto run = [&](const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt)
 	        -> std::pair<Result<uint64_t>, std::vector<uint8_t>> {
 		Memory mem;
-		mem.map("packet", kPkt, pkt, true);
-		std::vector<uint8_t> ctx(24, 0);
-		const uint32_t data = uint32_t(kPkt), end = uint32_t(kPkt + pkt.size());
-		std::memcpy(&ctx[0], &data, 4);
-		std::memcpy(&ctx[4], &end, 4);
-		mem.map("ctx", kCtx, ctx, false);
-		mem.map("stats", kStats, std::vector<uint8_t>(6 * 8), true);
 		RunOptions opt;
-		opt.r1 = kCtx;
+		opt.r1 = test::map_xdp(mem, pkt);
+		mem.map("stats", kStats, std::vector<uint8_t>(6 * 8), true);
 		opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
 			// (the object is not loaded: the map's ld_imm64 is still 0)
 			if (id != BPF_FUNC_map_lookup_elem)
@@ -179,8 +139,8 @@ TEST(WideLoad, ChainContinuesIntoSinglePredecessorBlock) {
 
 TEST(WideLoad, NoCandidateAcrossJoin) {
 	// r2's load sits in a block reached from two places
-	std::vector<Insn> p{ldxb(0, 1, 0), jeq(3, 0, 1),  mov(4, 1),  ldxb(2, 1, 1),
-	                    lsh32(2, 8),   or32(0, 2),    exit_insn()};
+	std::vector<Insn> p{ldxb(0, 1, 0), jeq(3, 0, 1), mov(4, 1),  ldxb(2, 1, 1),
+	                    lsh32(2, 8),   or32(0, 2),   exit_insn()};
 	EXPECT_EQ(wide_load(p).reports[0].sites.size(), 0u);
 }
 

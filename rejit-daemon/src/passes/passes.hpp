@@ -9,5 +9,6 @@
 namespace rejit {
 
 std::unique_ptr<Pass> make_wide_load_pass();
+std::unique_ptr<Pass> make_zext_pass();
 
 } // namespace rejit

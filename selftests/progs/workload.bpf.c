@@ -89,7 +89,8 @@ int xdp_payload(struct xdp_md *ctx)
 	for (int i = 0; i < 1400; i++) {
 		if ((void *)(p + i + 1) > end)
 			break;
-		sum += p[i];
+		sum = sum * 31 + p[i];	/* ones' complement fold below */
+		sum = (sum & 0xffffffff) + (sum >> 32);
 	}
 	add(PKTS, 1);
 	add(FLOW_SUM, bpf_ntohl(app->flow));

@@ -8,7 +8,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 8);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -24,7 +24,10 @@ __u32 target_tgid;
 
 #define GETPPID_NR 110 /* x86-64 */
 
-enum { TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS };
+enum {
+	TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS,
+	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS,
+};
 
 static __always_inline void bump(__u32 key, __u64 by)
 {
@@ -56,6 +59,10 @@ COUNTING_PAIR("tracepoint/syscalls/sys_enter_getppid", tp_add, void *, TP_EVENTS
 COUNTING_PAIR("kprobe/__x64_sys_getppid", kp_add, void *, KPROBE_EVENTS, 1)
 COUNTING_PAIR("raw_tp/sys_enter", raw_add, struct bpf_raw_tracepoint_args *,
 	      RAW_TP_EVENTS, ctx->args[1] == GETPPID_NR)
+/* called through BPF trampolines; fentry.s under tasks trace RCU */
+COUNTING_PAIR("fentry/__x64_sys_getppid", fe_add, void *, FENTRY_EVENTS, 1)
+COUNTING_PAIR("fexit/__x64_sys_getppid", fx_add, void *, FEXIT_EVENTS, 1)
+COUNTING_PAIR("fentry.s/__x64_sys_getppid", fs_add, void *, FENTRY_S_EVENTS, 1)
 
 /* Socket filters: keep the whole packet, or drop it. */
 SEC("socket")

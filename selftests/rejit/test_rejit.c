@@ -50,7 +50,10 @@ static const char *current;
 	} while (0)
 
 /* keys of the "counters" map, as in progs/rejit.bpf.c */
-enum { TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS };
+enum {
+	TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS,
+	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS,
+};
 
 static struct bpf_object *obj;
 static int counters_fd, jmp_fd;
@@ -284,6 +287,45 @@ static int test_raw_tp(void)
 	return switch_on_getppid("raw_add1", "raw_add100", RAW_TP_EVENTS);
 }
 
+/* Trampolines call the load-time image, whose entry jumps to the code. */
+static int test_fentry(void)
+{
+	return switch_on_getppid("fe_add1", "fe_add100", FENTRY_EVENTS);
+}
+
+static int test_fexit(void)
+{
+	return switch_on_getppid("fx_add1", "fx_add100", FEXIT_EVENTS);
+}
+
+static int test_fentry_sleepable(void)
+{
+	return switch_on_getppid("fs_add1", "fs_add100", FENTRY_S_EVENTS);
+}
+
+/* A trampoline made after the re-JIT runs the new code too. */
+static int test_fentry_attach_after_rejit(void)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, "fe_add1");
+	int fd = bpf_program__fd(p);
+	struct bpf_link *link;
+	__u64 v;
+
+	ASSERT(!rejit_from(fd, prog_fd("fe_add100")), "rejit: %s", log_buf);
+	link = bpf_program__attach(p);
+	ASSERT(link, "attach after rejit: %d", -errno);
+	counter_reset(FENTRY_EVENTS);
+	getppid_n(10);
+	v = counter(FENTRY_EVENTS);
+	ASSERT(v == 1000, "new code through a new trampoline: %llu", v);
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	getppid_n(10);
+	v = counter(FENTRY_EVENTS);
+	ASSERT(v == 1010, "restored: %llu", v);
+	bpf_link__destroy(link);
+	return 0;
+}
+
 /* A socket filter on the receiving end of a datagram socket pair. */
 static int test_socket_filter(void)
 {
@@ -514,33 +556,50 @@ static void *load_thread(void *arg)
 	return NULL;
 }
 
-/* Many re-JITs of one attached program while a thread generates events:
+/* Many re-JITs of attached program @name while a thread generates events:
  * every event is counted exactly once by whichever code was live.
  */
-static int test_stress_one(int rejits)
+static int rejits_under_load(const char *name, __u32 key, int rejits, double *per_rejit)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, "tp_add1");
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
 	struct bpf_link *link = bpf_program__attach(p);
-	int fd = bpf_program__fd(p);
+	int fd = bpf_program__fd(p), err = 0;
 	struct load l = {};
 	struct code one;
 	pthread_t t;
-	double t0, per_rejit, per_load;
+	double t0;
 	__u64 seen;
 
-	ASSERT(link, "attach");
+	ASSERT(link, "attach %s", name);
 	ASSERT(!code_of(fd, &one), "code");
-	counter_reset(TP_EVENTS);
+	counter_reset(key);
 	pthread_create(&t, NULL, load_thread, &l);
 	t0 = now_ms();
-	for (int i = 0; i < rejits; i++)
-		ASSERT(!rejit(fd, &one), "rejit %d: %s", i, log_buf);
-	per_rejit = (now_ms() - t0) / rejits;
+	for (int i = 0; i < rejits && !err; i++)
+		err = !CHECK(!rejit(fd, &one), "rejit %d: %s", i, log_buf);
+	*per_rejit = (now_ms() - t0) / rejits;
 	l.stop = 1;
 	pthread_join(t, NULL);
 	bpf_link__destroy(link);
-	seen = counter(TP_EVENTS);
+	code_free(&one);
+	seen = counter(key);
 
+	printf("  %s: %d re-JITs under load, events generated %ld, counted %llu, lost %lld\n",
+	       name, rejits, l.events, seen, (long long)l.events - (long long)seen);
+	ASSERT(!err, "re-JIT failed under load");
+	ASSERT(seen == (__u64)l.events, "events lost or double-counted");
+	return 0;
+}
+
+static int test_stress_one(int rejits)
+{
+	int fd = prog_fd("tp_add1");
+	double t0, per_rejit, per_load;
+	struct code one;
+
+	if (rejits_under_load("tp_add1", TP_EVENTS, rejits, &per_rejit))
+		return -1;
+	ASSERT(!code_of(fd, &one), "code");
 	t0 = now_ms();
 	for (int i = 0; i < 20; i++) {
 		LIBBPF_OPTS(bpf_prog_load_opts, o, .fd_array = one.fds);
@@ -551,12 +610,19 @@ static int test_stress_one(int rejits)
 	}
 	per_load = (now_ms() - t0) / 20;
 	code_free(&one);
-
-	printf("  stress: %d re-JITs under load, events generated %ld, counted %llu, lost %lld\n",
-	       rejits, l.events, seen, (long long)l.events - (long long)seen);
 	printf("  stress: %.2f ms per re-JIT, %.2f ms per fresh load (guest wall clock)\n",
 	       per_rejit, per_load);
-	ASSERT(seen == (__u64)l.events, "events lost or double-counted");
+	return 0;
+}
+
+/* The same through a trampoline: each re-JIT pokes the entry jump. */
+static int test_stress_fentry(void)
+{
+	double per_rejit;
+
+	if (rejits_under_load("fe_add1", FENTRY_EVENTS, 1000, &per_rejit))
+		return -1;
+	printf("  fentry: %.2f ms per re-JIT (guest wall clock)\n", per_rejit);
 	return 0;
 }
 
@@ -669,6 +735,10 @@ int main(int argc, char **argv)
 	run("tracepoint", test_tracepoint);
 	run("kprobe", test_kprobe);
 	run("raw_tp", test_raw_tp);
+	run("fentry", test_fentry);
+	run("fexit", test_fexit);
+	run("fentry_sleepable", test_fentry_sleepable);
+	run("fentry_attach_after_rejit", test_fentry_attach_after_rejit);
 	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
 	run("orig_map_ids", test_orig_map_ids);
@@ -677,6 +747,7 @@ int main(int argc, char **argv)
 	run("failures", test_failures);
 	run("unprivileged", test_unprivileged);
 	run("stress_one", stress_one);
+	run("stress_fentry", test_stress_fentry);
 	run("stress_parallel", test_stress_parallel);
 
 	bpf_object__close(obj);

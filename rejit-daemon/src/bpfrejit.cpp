@@ -19,6 +19,7 @@
 
 #include "rejit/fd.hpp"
 #include "rejit/insn.hpp"
+#include "rejit/object.hpp"
 #include "rejit/pass.hpp"
 
 namespace {
@@ -141,27 +142,23 @@ int optimize_object(const std::vector<std::string> &args) {
 	auto passes = rejit::passes_by_name(pass_list);
 	if (!passes)
 		return fail(passes.error().msg);
-	bpf_object *obj = bpf_object__open_file(args[1].c_str(), nullptr);
-	if (!obj)
-		return fail(fmt::format("{}: {}", args[1], std::strerror(errno)));
+	auto progs = rejit::object_programs(args[1]);
+	if (!progs)
+		return fail(progs.error().str());
 	int rc = 0, seen = 0;
-	bpf_program *p;
-	bpf_object__for_each_program(p, obj) {
-		if (!prog_name.empty() && prog_name != bpf_program__name(p))
+	for (const rejit::ObjectProgram &op : *progs) {
+		if (!prog_name.empty() && prog_name != op.name)
 			continue;
 		seen++;
-		const bpf_insn *raw = bpf_program__insns(p);
-		auto insns = rejit::decode({raw, raw + bpf_program__insn_cnt(p)});
-		if (!insns) {
-			rc = fail(fmt::format("{}: {}", bpf_program__name(p), insns.error().msg));
+		if (!op.prog) {
+			rc = fail(fmt::format("{}: {}", op.name, op.prog.error().msg));
 			continue;
 		}
-		auto o = rejit::run_passes(rejit::Program{*insns, {}, {}}, *passes);
-		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", bpf_program__name(p),
-		           bpf_program__section_name(p), rejit::slot_count(*insns),
-		           rejit::slot_count(o.prog.insns), o.changed(), rejit::explain(o));
+		auto o = rejit::run_passes(*op.prog, *passes, op.env);
+		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", op.name, op.section,
+		           rejit::slot_count(op.prog->insns), rejit::slot_count(o.prog.insns),
+		           o.changed(), rejit::explain(o));
 	}
-	bpf_object__close(obj);
 	if (!seen)
 		return fail(prog_name.empty()
 		                    ? fmt::format("{}: no programs", args[1])

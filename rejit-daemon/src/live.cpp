@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include <fcntl.h>
 
@@ -22,6 +23,16 @@ Result<bpf_prog_info> get_info(int fd, bpf_prog_info info = {}) {
 	if (bpf_prog_get_info_by_fd(fd, &info, &len))
 		return sys_error("BPF_OBJ_GET_INFO_BY_FD");
 	return info;
+}
+
+// Has the map behind fd been frozen (BPF_MAP_FREEZE)? Only fdinfo says.
+bool is_frozen(int fd) {
+	std::ifstream f(fmt::format("/proc/self/fdinfo/{}", fd));
+	std::string line;
+	while (std::getline(f, line))
+		if (line.starts_with("frozen:"))
+			return line.find('1') != std::string::npos;
+	return false;
 }
 
 } // namespace
@@ -152,6 +163,31 @@ Result<std::vector<Fd>> LiveProg::orig_maps() const {
 		maps.push_back(std::move(m));
 	}
 	return maps;
+}
+
+Result<PassEnv> LiveProg::pass_env() const {
+	auto maps = orig_maps();
+	if (!maps)
+		return maps.error();
+	PassEnv env;
+	for (uint32_t idx = 0; idx < maps->size(); idx++) {
+		const int fd = (*maps)[idx].get();
+		bpf_map_info mi{};
+		__u32 len = sizeof(mi);
+		if (bpf_map_get_info_by_fd(fd, &mi, &len))
+			return sys_error(fmt::format("prog {}: map index {}: info", id_, idx));
+		// Frozen stops user space writes, BPF_F_RDONLY_PROG program writes:
+		// then the value is what it is for as long as the map exists.
+		if (mi.type != BPF_MAP_TYPE_ARRAY || mi.max_entries != 1 ||
+		    !(mi.map_flags & BPF_F_RDONLY_PROG) || !is_frozen(fd))
+			continue;
+		std::vector<uint8_t> value(mi.value_size);
+		const uint32_t key = 0;
+		if (bpf_map_lookup_elem(fd, &key, value.data()))
+			return sys_error(fmt::format("prog {}: map {}: lookup", id_, mi.id));
+		env.frozen_maps.emplace(idx, std::move(value));
+	}
+	return env;
 }
 
 Result<void> LiveProg::rejit(const Program &p) const {

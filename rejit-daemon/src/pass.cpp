@@ -24,6 +24,8 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	std::vector<std::unique_ptr<Pass>> v;
 	v.push_back(make_wide_load_pass());
 	v.push_back(make_zext_pass());
+	v.push_back(make_const_fold_pass());
+	v.push_back(make_dce_pass());
 	return v;
 }
 
@@ -50,7 +52,8 @@ Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list)
 	return picked;
 }
 
-Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes) {
+Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes,
+                     const PassEnv &env) {
 	Optimized o{in, {}};
 	for (const auto &pass : passes) {
 		PassReport rep{std::string(pass->name()), {}, slot_count(o.prog.insns), 0};
@@ -63,7 +66,7 @@ Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>>
 			        Rewriter::create(o.prog.insns, o.prog.line_info, o.prog.func_info);
 			if (!rw)
 				return rw.error();
-			if (auto r = pass->run(*rw, rep.sites); !r)
+			if (auto r = pass->run(*rw, env, rep.sites); !r)
 				return r.error();
 			return rw->finish();
 		};

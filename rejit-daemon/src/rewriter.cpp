@@ -155,6 +155,19 @@ Result<void> Rewriter::replace_run(size_t first, size_t count, std::vector<Insn>
 	return {};
 }
 
+Result<void> Rewriter::jump_always(size_t i) {
+	if (i >= nodes_.size())
+		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
+	Node &n = nodes_[i];
+	if (n.deleted || !n.extra.empty())
+		return make_error(EINVAL, fmt::format("insn {}: edited twice", i));
+	const uint8_t op = BPF_OP(n.insn.code);
+	if (!is_jump(n.insn) || op == BPF_JA || op == BPF_JCOND)
+		return make_error(EINVAL, fmt::format("insn {}: not a conditional jump", i));
+	n.insn = Insn{BPF_JMP | BPF_JA, 0, 0, n.insn.off, 0};
+	return {};
+}
+
 Result<Program> Rewriter::finish() const {
 	// New slot of every node; a deleted node takes its successor's slot.
 	std::vector<size_t> new_slot(nodes_.size() + 1);

@@ -4,23 +4,38 @@
 
 #include <random>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "rejit/pass.hpp"
 
 #include "xdp_ctx.hpp"
 
 namespace rejit::test {
 
-inline Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt) {
+// Frozen maps are mapped read-only, as the kernel has them.
+inline Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt,
+                                const PassEnv &env = {}) {
+	constexpr uint64_t kMaps = 0x3000'0000, kMapStride = 0x10'0000;
 	Memory mem;
 	RunOptions opt;
 	opt.r1 = map_xdp(mem, pkt);
+	for (const auto &[idx, value] : env.frozen_maps)
+		mem.map(fmt::format("map{}", idx), kMaps + idx * kMapStride, value, false);
+	opt.pseudo = [&](const Insn &in) -> Result<uint64_t> {
+		if (in.src != BPF_PSEUDO_MAP_IDX_VALUE ||
+		    !env.frozen_maps.contains(uint32_t(in.imm)))
+			return make_error(EINVAL, "map not modelled");
+		return kMaps + uint64_t(in.imm) * kMapStride + uint64_t(int64_t(in.imm_hi));
+	};
 	return interpret(prog, mem, opt);
 }
 
 // `after` returns what `before` returns on 5000 random packets (every other
 // one with EtherType `proto`).
 inline void expect_same_xdp_behaviour(const std::vector<Insn> &before,
-                                      const std::vector<Insn> &after, uint16_t proto) {
+                                      const std::vector<Insn> &after, uint16_t proto,
+                                      const PassEnv &env = {}) {
 	std::mt19937 rng(42);
 	for (int i = 0; i < 5000; i++) {
 		std::vector<uint8_t> pkt(rng() % 48);
@@ -30,7 +45,7 @@ inline void expect_same_xdp_behaviour(const std::vector<Insn> &before,
 			pkt[12] = uint8_t(proto >> 8);
 			pkt[13] = uint8_t(proto);
 		}
-		auto a = run_xdp(before, pkt), b = run_xdp(after, pkt);
+		auto a = run_xdp(before, pkt, env), b = run_xdp(after, pkt, env);
 		ASSERT_TRUE(a) << a.error().msg;
 		ASSERT_TRUE(b) << b.error().msg;
 		ASSERT_EQ(*a, *b) << "packet " << i << " of " << pkt.size() << " bytes";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "rejit/fd.hpp"
+#include "rejit/pass.hpp"
 #include "rejit/result.hpp"
 #include "rejit/rewriter.hpp"
 
@@ -39,6 +40,9 @@ public:
 	// The bytecode as loaded, with func_info if the program has BTF; map
 	// references index info's orig_map_ids.
 	[[nodiscard]] Result<Program> orig() const;
+	// What the passes may know about the maps orig() refers to: the values
+	// of those that can never change (frozen_maps).
+	[[nodiscard]] Result<PassEnv> pass_env() const;
 	// BPF_PROG_REJIT with `p`, whose map references index the same maps as
 	// orig() (and with the program's BTF if p has func_info). On failure the
 	// program is unchanged and the error carries the end of the verifier log.

@@ -6,6 +6,8 @@
 // `explain` can say what happened where and why.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,13 +34,23 @@ struct PassReport {
 	[[nodiscard]] size_t skipped() const { return sites.size() - changed(); }
 };
 
+// What the passes may know besides the code.
+struct PassEnv {
+	// Value of element 0 of every referenced map whose contents can never
+	// change (a frozen single-element array, read-only to programs: what
+	// libbpf makes of .rodata), keyed by the map index that
+	// BPF_PSEUDO_MAP_IDX_VALUE loads carry.
+	std::map<uint32_t, std::vector<uint8_t>> frozen_maps;
+};
+
 class Pass {
 public:
 	virtual ~Pass() = default;
 	[[nodiscard]] virtual std::string_view name() const = 0;
 	// One-line description for `--help` and the README.
 	[[nodiscard]] virtual std::string_view summary() const = 0;
-	virtual Result<void> run(Rewriter &rw, std::vector<Site> &sites) const = 0;
+	virtual Result<void> run(Rewriter &rw, const PassEnv &env,
+	                         std::vector<Site> &sites) const = 0;
 };
 
 // The passes librejit knows, in pipeline order.
@@ -54,7 +66,8 @@ struct Optimized {
 
 // Run `passes` in order. A pass that fails leaves the program as the
 // previous pass produced it; its error is reported as a skipped site.
-Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes);
+Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes,
+                     const PassEnv &env = {});
 
 // Human-readable account of an Optimized (per pass: counts, then sites).
 std::string explain(const Optimized &o, bool with_skipped = true);

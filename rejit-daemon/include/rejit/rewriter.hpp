@@ -57,6 +57,9 @@ public:
 	// Replace the run [first, first + count) with `with`, same rules; the
 	// run itself must not be the target of references except at `first`.
 	Result<void> replace_run(size_t first, size_t count, std::vector<Insn> with);
+	// Make conditional jump i unconditional, to the same target (deleting
+	// it with replace(i, {}) is the way to never take it).
+	Result<void> jump_always(size_t i);
 
 	Result<Program> finish() const;
 

@@ -99,12 +99,15 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 		return log(p.error().str());
 	auto before = p->info();
 	auto orig = p->orig();
+	auto env = p->pass_env();
 	if (!before)
 		return decide(r, State::Rejected, before.error().str());
 	if (!orig)
 		return decide(r, State::Rejected, orig.error().str());
+	if (!env)
+		return decide(r, State::Rejected, env.error().str());
 	auto passes = passes_by_name(cfg_.passes);
-	Optimized o = run_passes(*orig, *passes);
+	Optimized o = run_passes(*orig, *passes, *env);
 	r.explain = explain(o);
 	r.sites = o.changed();
 	r.passes.clear();

@@ -289,7 +289,7 @@ public:
 		return "byte loads + shifts + ors -> one (byte-swapped) wide load";
 	}
 
-	Result<void> run(Rewriter &rw, std::vector<Site> &sites) const override {
+	Result<void> run(Rewriter &rw, const PassEnv &, std::vector<Site> &sites) const override {
 		const Cfg cfg(rw);
 		const Kinds kinds(rw, cfg);
 		const Liveness live(rw, cfg, kinds);

@@ -25,7 +25,7 @@ public:
 		return "shift pairs that extend the low 32 bits -> one mov32 or movsx";
 	}
 
-	Result<void> run(Rewriter &rw, std::vector<Site> &sites) const override {
+	Result<void> run(Rewriter &rw, const PassEnv &, std::vector<Site> &sites) const override {
 		for (size_t i = 0; i + 1 < rw.size(); i++) {
 			const Insn &a = rw.at(i), &b = rw.at(i + 1);
 			if (!is_shift32(a, BPF_LSH, a.dst))

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: GPL-2.0
+// The programs of a BPF ELF object, offline, in the form the passes see on
+// a live program: for `bpfrejit opt`, the corpus and the unit tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rejit/pass.hpp"
+
+namespace rejit {
+
+struct ObjectProgram {
+	std::string name;
+	std::string section;
+	// The main program only (libbpf appends subprograms at load), or why
+	// it could not be decoded.
+	Result<Program> prog;
+	PassEnv env;
+};
+
+// Map references are what the kernel reports for a loaded program: loads
+// of .rodata become BPF_PSEUDO_MAP_IDX_VALUE of map index 0, whose value,
+// frozen as libbpf freezes it at load, is .rodata's initial contents; other
+// map and global data references point at index 1, of unknown contents.
+Result<std::vector<ObjectProgram>> object_programs(const std::string &path);
+
+} // namespace rejit

@@ -33,8 +33,10 @@ uint64_t trunc(uint64_t v, unsigned bits) {
 	return bits == 64 ? v : v & ((uint64_t(1) << bits) - 1);
 }
 
-// ALU result; `is64` selects ALU64, else the 32-bit op zero-extended.
-uint64_t alu(const Insn &in, uint64_t dst, uint64_t src, bool is64) {
+} // namespace
+
+uint64_t alu_value(const Insn &in, uint64_t dst, uint64_t src) {
+	const bool is64 = in.cls() == BPF_ALU64;
 	const unsigned bits = is64 ? 64 : 32;
 	const bool sgn = in.off == 1; // sdiv / smod
 	dst = trunc(dst, bits);
@@ -97,7 +99,7 @@ uint64_t alu(const Insn &in, uint64_t dst, uint64_t src, bool is64) {
 	return trunc(r, bits);
 }
 
-bool cond(const Insn &in, uint64_t a, uint64_t b) {
+bool jump_taken(const Insn &in, uint64_t a, uint64_t b) {
 	const unsigned bits = in.cls() == BPF_JMP32 ? 32 : 64;
 	a = trunc(a, bits);
 	b = trunc(b, bits);
@@ -129,7 +131,7 @@ bool cond(const Insn &in, uint64_t a, uint64_t b) {
 	return false;
 }
 
-unsigned size_bytes(uint8_t code) {
+unsigned access_bytes(uint8_t code) {
 	switch (BPF_SIZE(code)) {
 	case BPF_B:
 		return 1;
@@ -142,7 +144,6 @@ unsigned size_bytes(uint8_t code) {
 	}
 }
 
-} // namespace
 
 uint64_t Memory::map(std::string name, uint64_t addr, std::vector<uint8_t> bytes, bool writable) {
 	regions_.push_back({std::move(name), addr, std::move(bytes), writable});
@@ -244,12 +245,12 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 			           in.cls() == BPF_ALU64 && BPF_SRC(in.code) == BPF_X) {
 				return err("arena address space casts are not modelled");
 			} else {
-				r[in.dst] = alu(in, r[in.dst], src, in.cls() == BPF_ALU64);
+				r[in.dst] = alu_value(in, r[in.dst], src);
 			}
 			pc++;
 			break;
 		case BPF_LDX: {
-			const unsigned n = size_bytes(in.code);
+			const unsigned n = access_bytes(in.code);
 			auto v = mem.load(r[in.src] + int64_t(in.off), n);
 			if (!v)
 				return err(v.error().msg);
@@ -259,7 +260,7 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 		}
 		case BPF_ST:
 		case BPF_STX: {
-			const unsigned n = size_bytes(in.code);
+			const unsigned n = access_bytes(in.code);
 			const uint64_t addr = r[in.dst] + int64_t(in.off);
 			uint64_t val = in.cls() == BPF_ST ? uint64_t(int64_t(in.imm)) : r[in.src];
 			if (BPF_MODE(in.code) == BPF_ATOMIC) {
@@ -342,7 +343,7 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 			} else if (op == BPF_JA) {
 				if (auto j = jump(in.cls() == BPF_JMP32 ? in.imm : in.off); !j)
 					return j.error();
-			} else if (cond(in, r[in.dst], src)) {
+			} else if (jump_taken(in, r[in.dst], src)) {
 				if (auto j = jump(in.off); !j)
 					return j.error();
 			} else {

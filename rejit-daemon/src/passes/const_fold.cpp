@@ -22,6 +22,7 @@
 
 #include "passes/passes.hpp"
 #include "rejit/cfg.hpp"
+#include "rejit/interp.hpp"
 
 namespace rejit {
 namespace {
@@ -35,19 +36,6 @@ struct Val {
 	bool operator==(const Val &) const = default;
 };
 using Regs = std::array<Val, BPF_REG_10 + 1>;
-
-unsigned access_size(uint8_t code) {
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
 
 // The value a load of `n` bytes at `p` gives, as the 64-bit register holds it.
 uint64_t read_value(const uint8_t *p, unsigned n, bool sign) {
@@ -79,80 +67,6 @@ Insn move_const(uint8_t dst, uint64_t v) {
 	if (v <= 0xffffffffULL) // mov32 zero-extends
 		return {BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, int32_t(uint32_t(v))};
 	return {BPF_LD | BPF_IMM | BPF_DW, dst, 0, 0, int32_t(uint32_t(v)), int32_t(v >> 32)};
-}
-
-// dst op= src on known values, as the 64- or 32-bit (w) ALU computes it;
-// nothing for operations not folded here (div, mod, neg, end).
-std::optional<uint64_t> alu(uint8_t op, bool w, uint64_t a, uint64_t b) {
-	const unsigned bits = w ? 32 : 64;
-	uint64_t r;
-	switch (op) {
-	case BPF_ADD:
-		r = a + b;
-		break;
-	case BPF_SUB:
-		r = a - b;
-		break;
-	case BPF_MUL:
-		r = a * b;
-		break;
-	case BPF_OR:
-		r = a | b;
-		break;
-	case BPF_AND:
-		r = a & b;
-		break;
-	case BPF_XOR:
-		r = a ^ b;
-		break;
-	case BPF_LSH:
-		r = a << (b & (bits - 1));
-		break;
-	case BPF_RSH:
-		r = (w ? uint32_t(a) : a) >> (b & (bits - 1));
-		break;
-	case BPF_ARSH:
-		r = w ? uint64_t(uint32_t(int32_t(a) >> (b & 31)))
-		      : uint64_t(int64_t(a) >> (b & 63));
-		break;
-	default:
-		return std::nullopt;
-	}
-	return w ? uint32_t(r) : r;
-}
-
-// Is conditional jump `in` taken when its operands are a and b?
-std::optional<bool> taken(const Insn &in, uint64_t a, uint64_t b) {
-	const bool w = in.cls() == BPF_JMP32;
-	if (w)
-		a = uint32_t(a), b = uint32_t(b);
-	const int64_t sa = w ? int32_t(a) : int64_t(a), sb = w ? int32_t(b) : int64_t(b);
-	switch (BPF_OP(in.code)) {
-	case BPF_JEQ:
-		return a == b;
-	case BPF_JNE:
-		return a != b;
-	case BPF_JGT:
-		return a > b;
-	case BPF_JGE:
-		return a >= b;
-	case BPF_JLT:
-		return a < b;
-	case BPF_JLE:
-		return a <= b;
-	case BPF_JSGT:
-		return sa > sb;
-	case BPF_JSGE:
-		return sa >= sb;
-	case BPF_JSLT:
-		return sa < sb;
-	case BPF_JSLE:
-		return sa <= sb;
-	case BPF_JSET:
-		return (a & b) != 0;
-	default:
-		return std::nullopt;
-	}
 }
 
 bool is_cond_jump(const Insn &in) {
@@ -253,39 +167,43 @@ private:
 				dst = in.src == 0 ? Val{Val::Const, 0, 0, in.imm64()} : Val{};
 			return {};
 		}
-		if ((in.cls() == BPF_ALU64 || in.cls() == BPF_ALU) && in.off == 0) {
-			const bool w = in.cls() == BPF_ALU;
-			// the operand, if known
-			const bool known = k || src.kind == Val::Const;
-			const uint64_t b = !k  ? src.v
-			                   : w ? uint32_t(in.imm)
-			                       : uint64_t(int64_t(in.imm));
-			if (op == BPF_MOV && !k && !w) {
+		const bool known = k || src.kind == Val::Const; // the operand
+		const uint64_t b = k ? uint64_t(int64_t(in.imm)) : src.v;
+		if (in.cls() == BPF_ALU64 || in.cls() == BPF_ALU) {
+			const bool copy =
+			        op == BPF_MOV && !k && in.cls() == BPF_ALU64 && in.off == 0;
+			if (copy) { // pointers too
 				dst = src;
 				return {};
 			}
-			if (op == BPF_ADD && !w && dst.kind == Val::MapPtr && known) {
+			if (op == BPF_ADD && in.cls() == BPF_ALU64 && dst.kind == Val::MapPtr &&
+			    known) {
 				dst.off += int64_t(b);
 				return {};
 			}
-			std::optional<uint64_t> r;
-			if (op == BPF_MOV && known)
-				r = w ? uint32_t(b) : b;
-			else if (op != BPF_MOV && known && dst.kind == Val::Const)
-				r = alu(op, w, dst.v, b);
-			dst = r ? Val{Val::Const, 0, 0, *r} : Val{};
+			const bool cast = op == BPF_MOV && in.off == BPF_ADDR_SPACE_CAST &&
+			                  in.cls() == BPF_ALU64;
+			const bool foldable = op != BPF_END && !cast &&
+			                      (op == BPF_MOV || dst.kind == Val::Const) &&
+			                      (op == BPF_NEG || known);
+			if (!foldable) {
+				dst = {};
+				return {};
+			}
+			const uint64_t r = alu_value(in, dst.v, b);
+			dst = {Val::Const, 0, 0, r};
 			// an operation on known values becomes a move, if that is
 			// one instruction (moves of immediates are left alone)
-			if (!r || op == BPF_MOV || move_const(in.dst, *r).is_ldimm64())
+			if ((op == BPF_MOV && k) || move_const(in.dst, r).is_ldimm64())
 				return {};
-			return {Fold::Alu, *r, false,
-			        fmt::format("{} on known r{}: r{} = {:#x}", mnemonic(in), in.dst,
-			                    in.dst, *r)};
+			return {Fold::Alu, r, false,
+			        fmt::format("{} on known values: r{} = {:#x}", mnemonic(in), in.dst,
+			                    r)};
 		}
 		if (in.cls() == BPF_LDX && (mode == BPF_MEM || mode == BPF_MEMSX) &&
 		    src.kind == Val::MapPtr) {
 			const std::vector<uint8_t> &value = env.frozen_maps.at(src.map);
-			const unsigned n = access_size(in.code);
+			const unsigned n = access_bytes(in.code);
 			const int64_t at = src.off + in.off;
 			dst = {};
 			if (at < 0 || uint64_t(at) + n > value.size())
@@ -300,17 +218,11 @@ private:
 			                    "{:#x}",
 			                    in.dst, n, src.map, at, v)};
 		}
-		if (is_cond_jump(in) && dst.kind == Val::Const && (k || src.kind == Val::Const)) {
-			const uint64_t b = !k                      ? src.v
-			                   : in.cls() == BPF_JMP32 ? uint32_t(in.imm)
-			                                           : uint64_t(int64_t(in.imm));
-			const auto t = taken(in, dst.v, b);
-			if (!t)
-				return {};
-			return {Fold::Jump, 0, *t,
+		if (is_cond_jump(in) && dst.kind == Val::Const && known) {
+			const bool t = jump_taken(in, dst.v, b);
+			return {Fold::Jump, 0, t,
 			        fmt::format("{} on r{} = {:#x}: {}", mnemonic(in), in.dst, dst.v,
-			                    *t ? "always taken, now goto"
-			                       : "never taken, removed")};
+			                    t ? "always taken, now goto" : "never taken, removed")};
 		}
 		const RegSet written = regs_written(in);
 		for (unsigned r = 0; r <= BPF_REG_10; r++)

@@ -71,9 +71,14 @@ if [ -z "$accel" ]; then
 	accel=tcg
 	[ -w /dev/kvm ] && kvm_works && accel=kvm
 fi
+accel_opts=$accel
 case "$accel" in
 kvm) cpu=host ;;
-tcg) cpu=max ;;
+# One host thread runs all vCPUs in turn: multi-threaded TCG does not give
+# x86 cross-modifying code its hardware semantics, and live text patching
+# (text_poke_bp(), as BPF_PROG_REJIT of an fentry program does) while
+# another vCPU runs that code crashes the guest on a stale int3.
+tcg) cpu=max accel_opts=tcg,thread=single ;;
 *) die "VM_ACCEL must be kvm or tcg" ;;
 esac
 
@@ -109,7 +114,7 @@ else
 	append+=" init=$REPO/vm-scripts/guest-init.sh"
 fi
 
-qemu=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem"
+qemu=(qemu-system-x86_64 -accel "$accel_opts" -cpu "$cpu" -smp "$smp" -m "$mem"
 	-kernel "$kernel" -append "$append" -no-reboot -nodefaults
 	-no-user-config -display none
 	-fsdev "local,id=root,path=$root,security_model=none,readonly=on,multidevs=remap"

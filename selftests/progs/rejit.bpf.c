@@ -60,9 +60,9 @@ COUNTING_PAIR("kprobe/__x64_sys_getppid", kp_add, void *, KPROBE_EVENTS, 1)
 COUNTING_PAIR("raw_tp/sys_enter", raw_add, struct bpf_raw_tracepoint_args *,
 	      RAW_TP_EVENTS, ctx->args[1] == GETPPID_NR)
 /* called through BPF trampolines; fentry.s under tasks trace RCU */
-COUNTING_PAIR("fentry/__x64_sys_getppid", fe_add, void *, FENTRY_EVENTS, 1)
-COUNTING_PAIR("fexit/__x64_sys_getppid", fx_add, void *, FEXIT_EVENTS, 1)
-COUNTING_PAIR("fentry.s/__x64_sys_getppid", fs_add, void *, FENTRY_S_EVENTS, 1)
+COUNTING_PAIR("fentry/__do_sys_getppid", fe_add, void *, FENTRY_EVENTS, 1)
+COUNTING_PAIR("fexit/__do_sys_getppid", fx_add, void *, FEXIT_EVENTS, 1)
+COUNTING_PAIR("fentry.s/__do_sys_getppid", fs_add, void *, FENTRY_S_EVENTS, 1)
 
 /* Socket filters: keep the whole packet, or drop it. */
 SEC("socket")

@@ -163,6 +163,12 @@ TEST(Dce, KeepsWhatHasEffects) {
 	std::vector<Insn> p{stb(10, -8, 1), mov(1, 0), call_helper(5), mov(0, 0), exit_insn()};
 	auto o = fold(p, {});
 	EXPECT_EQ(o.changed(), 0u) << explain(o);
+	// an unread callback address still tells the verifier where a
+	// subprogram starts
+	const Insn callback{BPF_LD | BPF_IMM | BPF_DW, 2, BPF_PSEUDO_FUNC, 0, 3, 0};
+	std::vector<Insn> q{callback, mov(0, 0), exit_insn(), mov(0, 1), exit_insn()};
+	o = fold(q, {});
+	EXPECT_EQ(o.changed(), 0u) << explain(o);
 }
 
 } // namespace

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
@@ -16,11 +17,18 @@ int main(int argc, char **argv)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	int n = argc > 1 ? atoi(argv[1]) : 0, i;
+	struct rlimit nofile;
 	char c;
 
 	if (n <= 0) {
 		fprintf(stderr, "usage: many_progs N\n");
 		return 2;
+	}
+	/* one fd per program, beyond the default limit of 1024 */
+	nofile.rlim_cur = nofile.rlim_max = n + 64;
+	if (setrlimit(RLIMIT_NOFILE, &nofile)) {
+		perror("setrlimit");
+		return 1;
 	}
 	for (i = 0; i < n; i++) {
 		if (bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "many", "GPL", prog, 2,

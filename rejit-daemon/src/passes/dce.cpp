@@ -6,7 +6,7 @@
 // An instruction is dead when it has no effect but its register writes (no
 // store, call, jump, exit or packet load) and none of the registers it
 // writes is live after it. Subprogram and callback entries count as
-// reached. A goto that then jumps to the next instruction goes too.
+// reached. A jump that then lands on the next instruction goes too.
 #include <fmt/format.h>
 
 #include "passes/passes.hpp"
@@ -41,10 +41,11 @@ public:
 			}
 			const Insn &in = rw.at(i);
 			if (jumps_over_nothing(rw, reached, i)) {
+				const std::string what = mnemonic(in);
 				if (auto r = rw.replace(i, {}); !r)
 					return r;
 				sites.push_back(
-				        {i, true, "goto over unreachable code only: removed"});
+				        {i, true, what + " to the next instruction: removed"});
 				continue;
 			}
 			if (needed(in, live_out[i]))
@@ -63,7 +64,13 @@ public:
 private:
 	static bool needed(const Insn &in, RegSet live_out) {
 		const RegSet written = regs_written(in);
-		return is_control(in) || has_side_effects(in) || !written || (written & live_out);
+		// a callback's address names its subprogram to the verifier
+		const bool callback = in.is_ldimm64() && in.src == BPF_PSEUDO_FUNC;
+		// a fill pairs with its spill, and the verifier drops both around a
+		// bpf_fastcall call; without the fill the spill would stay
+		const bool fill = in.cls() == BPF_LDX && in.src == BPF_REG_10;
+		return is_control(in) || has_side_effects(in) || callback || fill || !written ||
+		       (written & live_out);
 	}
 
 	// Registers read later by instructions that are needed, after each
@@ -90,11 +97,15 @@ private:
 		return out;
 	}
 
-	// A goto whose target follows once the unreachable code is gone.
+	// A jump, conditional or not, whose target follows once the unreachable
+	// code is gone: either way execution goes on there.
 	static bool jumps_over_nothing(const Rewriter &rw, const std::vector<bool> &reached,
 	                               size_t i) {
+		const Insn &in = rw.at(i);
+		const uint8_t op = BPF_OP(in.code);
 		const auto t = rw.target(i);
-		if (rw.at(i).code != (BPF_JMP | BPF_JA) || !t || *t <= i)
+		if ((in.cls() != BPF_JMP && in.cls() != BPF_JMP32) || op == BPF_CALL ||
+		    op == BPF_EXIT || op == BPF_JCOND || !t || *t <= i)
 			return false;
 		for (size_t j = i + 1; j < *t; j++)
 			if (reached[j])

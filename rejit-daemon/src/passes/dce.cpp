@@ -26,6 +26,9 @@ public:
 		const Cfg cfg(rw);
 		const std::vector<bool> reached = reachable(rw, cfg);
 		const std::vector<RegSet> live_out = needed_regs_out(rw, cfg);
+		std::vector<bool> gone(rw.size()); // removed by this pass
+		for (size_t i = 0; i < rw.size(); i++)
+			gone[i] = !reached[i] || !needed(rw.at(i), live_out[i]);
 
 		for (size_t i = 0; i < rw.size(); i++) {
 			if (!reached[i]) {
@@ -39,24 +42,16 @@ public:
 				i = end - 1;
 				continue;
 			}
-			const Insn &in = rw.at(i);
-			if (jumps_over_nothing(rw, reached, i)) {
-				const std::string what = mnemonic(in);
-				if (auto r = rw.replace(i, {}); !r)
-					return r;
-				sites.push_back(
-				        {i, true, what + " to the next instruction: removed"});
+			const bool jump = jumps_over_nothing(rw, gone, i);
+			if (!jump && !gone[i])
 				continue;
-			}
-			if (needed(in, live_out[i]))
-				continue;
-			const std::string what = mnemonic(in);
+			const std::string what = mnemonic(rw.at(i));
 			if (auto r = rw.replace(i, {}); !r)
 				return r;
-			sites.push_back({i, true,
-			                 fmt::format("{} writes only registers never read: "
-			                             "removed",
-			                             what)});
+			sites.push_back(
+			        {i, true,
+			         jump ? what + " to the next instruction: removed"
+			              : what + " writes only registers never read: removed"});
 		}
 		return {};
 	}
@@ -97,9 +92,9 @@ private:
 		return out;
 	}
 
-	// A jump, conditional or not, whose target follows once the unreachable
-	// code is gone: either way execution goes on there.
-	static bool jumps_over_nothing(const Rewriter &rw, const std::vector<bool> &reached,
+	// A jump, conditional or not, whose target follows once what this pass
+	// removes is gone: either way execution goes on there.
+	static bool jumps_over_nothing(const Rewriter &rw, const std::vector<bool> &gone,
 	                               size_t i) {
 		const Insn &in = rw.at(i);
 		const uint8_t op = BPF_OP(in.code);
@@ -108,7 +103,7 @@ private:
 		    op == BPF_EXIT || op == BPF_JCOND || !t || *t <= i)
 			return false;
 		for (size_t j = i + 1; j < *t; j++)
-			if (reached[j])
+			if (!gone[j])
 				return false;
 		return true;
 	}

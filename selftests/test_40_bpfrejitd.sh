@@ -1,8 +1,9 @@
 #!/bin/bash
 # bpfrejitd on live XDP programs with real traffic. It finds them hot,
-# re-JITs them with the wide-load pass and measures them on live packets;
-# exact counters show the behaviour is the same before and after. A program
-# made slower by its input is rolled back. Also: config and API errors,
+# re-JITs them with its passes (wide-load, and const-fold + dce on the
+# .rodata switch) and measures them on live packets; exact counters show
+# the behaviour is the same before and after. A program made slower by its
+# input is rolled back. Also: config and API errors,
 # manual rollback/optimize, kill -9 and restart, 2000 more programs,
 # SIGTERM with rollback_on_exit. TCG timing is noisy: keeping needs the
 # new code to be less than 11x slower, rolling back needs 1.5x, while the
@@ -112,7 +113,7 @@ flood wl 10.205.0.1 --size 16
 wait_state "$flow" optimized rolled-back rejected unchanged
 stop_senders
 expect_eq "xdp_flow state ($(field "$flow" why))" "$(field "$flow" state)" optimized
-expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load
+expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load,const-fold,dce
 ib=$(field "$flow" insns_before) ia=$(field "$flow" insns_after)
 [ "$ia" -lt "$ib" ] || fail "insns $ib -> $ia"
 expect_eq "rejit_cnt" "$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" 1

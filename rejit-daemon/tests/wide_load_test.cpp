@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -7,6 +8,7 @@
 #include "asm.hpp"
 #include "bpf_object.hpp"
 #include "rejit/interp.hpp"
+#include "rejit/object.hpp"
 #include "rejit/pass.hpp"
 #include "xdp_run.hpp"
 
@@ -47,8 +49,13 @@ TEST(WideLoad, HandBuiltNetworkOrderBecomesLoadAndSwap) {
 // The workload's XDP parser: clang hoists the header bytes above the map
 // lookups and spills some of them; the counters it adds must not change.
 TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
-	auto insns = test::program_insns("workload.bpf.o", "xdp_flow");
-	ASSERT_FALSE(insns.empty());
+	// as the kernel reports it: .rodata (count_len) is a frozen map
+	auto progs = object_programs(BPF_OBJ_DIR "/workload.bpf.o");
+	ASSERT_TRUE(progs) << progs.error().str();
+	auto flow = std::find_if(progs->begin(), progs->end(),
+	                         [](const ObjectProgram &p) { return p.name == "xdp_flow"; });
+	ASSERT_TRUE(flow != progs->end() && flow->prog);
+	const std::vector<Insn> &insns = flow->prog->insns;
 	auto o = wide_load(insns);
 	// h_proto, flow, seq (8 bytes, four of them spilled across a call); not
 	// len, whose second byte load overwrites the packet pointer itself
@@ -61,9 +68,9 @@ TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
 		Memory mem;
 		RunOptions opt;
 		opt.r1 = test::map_xdp(mem, pkt);
+		opt.pseudo = test::map_frozen(mem, flow->env, 0); // stats: any pointer
 		mem.map("stats", kStats, std::vector<uint8_t>(6 * 8), true);
 		opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
-			// (the object is not loaded: the map's ld_imm64 is still 0)
 			if (id != BPF_FUNC_map_lookup_elem)
 				return make_error(EINVAL, "unexpected helper");
 			auto key = mem.load(a[1], 4);

@@ -2,6 +2,7 @@
 // Differential checks of rewritten XDP programs in the interpreter.
 #pragma once
 
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -13,21 +14,30 @@
 
 namespace rejit::test {
 
-// Frozen maps are mapped read-only, as the kernel has them.
+// Map env's frozen values read-only, as the kernel has them, and resolve
+// the BPF_PSEUDO_MAP_IDX_VALUE loads of them; other pseudo loads give
+// `other`, if set (a map pointer only handed to a modelled helper).
+inline PseudoFn map_frozen(Memory &mem, const PassEnv &env,
+                           std::optional<uint64_t> other = std::nullopt) {
+	constexpr uint64_t kMaps = 0x3000'0000, kMapStride = 0x10'0000;
+	for (const auto &[idx, value] : env.frozen_maps)
+		mem.map(fmt::format("map{}", idx), kMaps + idx * kMapStride, value, false);
+	return [&env, other](const Insn &in) -> Result<uint64_t> {
+		if (in.src == BPF_PSEUDO_MAP_IDX_VALUE &&
+		    env.frozen_maps.contains(uint32_t(in.imm)))
+			return kMaps + uint64_t(in.imm) * kMapStride + uint64_t(int64_t(in.imm_hi));
+		if (other)
+			return *other;
+		return make_error(EINVAL, "map not modelled");
+	};
+}
+
 inline Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt,
                                 const PassEnv &env = {}) {
-	constexpr uint64_t kMaps = 0x3000'0000, kMapStride = 0x10'0000;
 	Memory mem;
 	RunOptions opt;
 	opt.r1 = map_xdp(mem, pkt);
-	for (const auto &[idx, value] : env.frozen_maps)
-		mem.map(fmt::format("map{}", idx), kMaps + idx * kMapStride, value, false);
-	opt.pseudo = [&](const Insn &in) -> Result<uint64_t> {
-		if (in.src != BPF_PSEUDO_MAP_IDX_VALUE ||
-		    !env.frozen_maps.contains(uint32_t(in.imm)))
-			return make_error(EINVAL, "map not modelled");
-		return kMaps + uint64_t(in.imm) * kMapStride + uint64_t(int64_t(in.imm_hi));
-	};
+	opt.pseudo = map_frozen(mem, env);
 	return interpret(prog, mem, opt);
 }
 

@@ -20,9 +20,6 @@ namespace {
 struct ElfCloser {
 	void operator()(Elf *e) const { elf_end(e); }
 };
-struct ObjectCloser {
-	void operator()(bpf_object *o) const { bpf_object__close(o); }
-};
 
 constexpr uint32_t kRodataIdx = 0, kOtherMapIdx = 1;
 
@@ -109,7 +106,7 @@ Result<std::vector<ObjectProgram>> object_programs(const std::string &path) {
 	auto facts = read_elf(path);
 	if (!facts)
 		return facts.error();
-	std::unique_ptr<bpf_object, ObjectCloser> obj(bpf_object__open_file(path.c_str(), nullptr));
+	Object obj(bpf_object__open_file(path.c_str(), nullptr));
 	if (!obj)
 		return make_error(errno, fmt::format("{}: libbpf cannot open it", path));
 	PassEnv env;

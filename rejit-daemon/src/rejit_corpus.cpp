@@ -35,11 +35,6 @@ namespace {
 
 using namespace rejit;
 
-struct ObjectCloser {
-	void operator()(bpf_object *o) const { bpf_object__close(o); }
-};
-using Object = std::unique_ptr<bpf_object, ObjectCloser>;
-
 // One program of an object, loaded alone.
 struct Loaded {
 	Object obj;

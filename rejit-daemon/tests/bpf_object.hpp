@@ -9,13 +9,9 @@
 #include <bpf/libbpf.h>
 
 #include "rejit/insn.hpp"
+#include "rejit/object.hpp"
 
 namespace rejit::test {
-
-struct ObjectCloser {
-	void operator()(bpf_object *o) const { bpf_object__close(o); }
-};
-using Object = std::unique_ptr<bpf_object, ObjectCloser>;
 
 inline Object open_object(const std::string &name) {
 	return Object(

@@ -3,12 +3,21 @@
 // a live program: for `bpfrejit opt`, the corpus and the unit tests.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <bpf/libbpf.h>
 
 #include "rejit/pass.hpp"
 
 namespace rejit {
+
+// A libbpf object, closed when it goes out of scope.
+struct ObjectCloser {
+	void operator()(bpf_object *o) const { bpf_object__close(o); }
+};
+using Object = std::unique_ptr<bpf_object, ObjectCloser>;
 
 struct ObjectProgram {
 	std::string name;

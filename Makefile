@@ -12,11 +12,11 @@ BUILD := $(CURDIR)/build
 SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
-.PHONY: all deps kernel-src kernel tools daemon selftests install rootfs \
+.PHONY: all deps kernel-src kernel tools kinsn daemon selftests install rootfs \
 	test unit-test vm-test vm-test-systemd run vm-run vm-shell export-patches check-series \
 	clean distclean
 
-all: daemon selftests
+all: daemon selftests kinsn
 
 deps:
 	@$(SCRIPTS)/deps.sh
@@ -29,6 +29,9 @@ kernel: kernel-src
 
 tools: kernel
 	@$(SCRIPTS)/build-tools.sh
+
+kinsn: kernel
+	@$(SCRIPTS)/build-kinsn.sh
 
 daemon: tools
 	@cmake -S rejit-daemon -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

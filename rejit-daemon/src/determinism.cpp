@@ -113,20 +113,24 @@ std::optional<size_t> uninit_stack_load(const Rewriter &rw, const Cfg &cfg, cons
 
 } // namespace
 
-std::optional<std::string> nondeterminism(const Program &prog) {
+std::optional<Nondeterminism> nondeterminism(const Program &prog) {
 	auto rw = Rewriter::create(prog.insns);
 	if (!rw)
-		return fmt::format("cannot analyse: {}", rw.error().str());
+		return Nondeterminism{Nondeterminism::UninitStack,
+		                      fmt::format("cannot analyse: {}", rw.error().str())};
 	for (size_t i = 0; i < rw->size(); i++) {
 		const Insn &x = rw->at(i);
 		if (x.code == (BPF_JMP | BPF_CALL) && x.src == 0)
 			if (auto name = varying_helper(x.imm))
-				return fmt::format("insn {} calls {}", i, *name);
+				return Nondeterminism{Nondeterminism::Helper,
+				                      fmt::format("insn {} calls {}", i, *name)};
 	}
 	const Cfg cfg(*rw);
 	const Kinds kinds(*rw, cfg);
 	if (auto i = uninit_stack_load(*rw, cfg, kinds))
-		return fmt::format("insn {} loads stack bytes not written on every path", *i);
+		return Nondeterminism{
+		        Nondeterminism::UninitStack,
+		        fmt::format("insn {} loads stack bytes not written on every path", *i)};
 	return std::nullopt;
 }
 

@@ -10,8 +10,14 @@ namespace {
 using namespace rejit;
 using namespace rejit::test::asm_;
 
+// The reason, if any; the source must match what the reason says.
 std::optional<std::string> why(std::vector<Insn> insns) {
-	return nondeterminism(Program{std::move(insns), {}, {}});
+	auto nd = nondeterminism(Program{std::move(insns), {}, {}});
+	if (!nd)
+		return std::nullopt;
+	const bool helper = nd->why.find(" calls ") != std::string::npos;
+	EXPECT_EQ(nd->source == Nondeterminism::Helper, helper) << nd->why;
+	return nd->why;
 }
 
 TEST(Determinism, PlainComputationIsDeterministic) {
@@ -69,7 +75,8 @@ TEST(Determinism, ClangBuiltProgramsAreDeterministic) {
 		ASSERT_TRUE(progs) << progs.error().str();
 		for (const ObjectProgram &p : *progs) {
 			ASSERT_TRUE(p.prog) << p.name;
-			EXPECT_EQ(nondeterminism(*p.prog), std::nullopt) << obj << " " << p.name;
+			auto nd = nondeterminism(*p.prog);
+			EXPECT_FALSE(nd) << obj << " " << p.name << ": " << nd->why;
 		}
 	}
 }

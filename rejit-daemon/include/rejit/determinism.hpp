@@ -7,6 +7,7 @@
 // it) can differ from itself, so such a comparison proves nothing.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,8 +15,16 @@
 
 namespace rejit {
 
-// The first reason found, e.g. "insn 3 calls bpf_get_prandom_u32"; nullopt
-// when the bytecode alone does not make the program nondeterministic.
-std::optional<std::string> nondeterminism(const Program &prog);
+struct Nondeterminism {
+	enum Source : uint8_t {
+		Helper,      // time, random numbers, CPU: differences show up in reruns
+		UninitStack, // stale stack bytes: may be the same in every rerun
+	} source;
+	std::string why; // e.g. "insn 3 calls bpf_get_prandom_u32"
+};
+
+// The first source found; nullopt when the bytecode alone does not make
+// the program nondeterministic.
+std::optional<Nondeterminism> nondeterminism(const Program &prog);
 
 } // namespace rejit

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kinsn_crc32c: CRC32C of 1, 2, 4 or 8 bytes (little-endian) as one x86
+ * crc32 instruction. No inversion: callers start from ~0 and invert at the
+ * end, as usual for CRC32C.
+ *
+ *   u32 bpf_crc32c_u64(u32 crc, u64 v) __ksym;
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "kinsn_module.h"
+
+static bool native = true;
+module_param(native, bool, 0444);
+MODULE_PARM_DESC(native, "emit native instructions (default); 0: the JIT calls the C bodies");
+
+__bpf_kfunc_start_defs();
+
+__bpf_kfunc u32 bpf_crc32c_u8(u32 crc, u8 v)
+{
+	return kinsn_crc32c_u8(crc, v, 0);
+}
+
+__bpf_kfunc u32 bpf_crc32c_u16(u32 crc, u16 v)
+{
+	return kinsn_crc32c_u16(crc, v, 0);
+}
+
+__bpf_kfunc u32 bpf_crc32c_u32(u32 crc, u32 v)
+{
+	return kinsn_crc32c_u32(crc, v, 0);
+}
+
+__bpf_kfunc u32 bpf_crc32c_u64(u32 crc, u64 v)
+{
+	return kinsn_crc32c_u64(crc, v, 0);
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(crc32c_ids)
+BTF_ID_FLAGS(func, bpf_crc32c_u8)
+BTF_ID_FLAGS(func, bpf_crc32c_u16)
+BTF_ID_FLAGS(func, bpf_crc32c_u32)
+BTF_ID_FLAGS(func, bpf_crc32c_u64)
+BTF_KFUNCS_END(crc32c_ids)
+
+static const struct btf_kfunc_id_set crc32c_set = {
+	.owner = THIS_MODULE,
+	.set = &crc32c_ids,
+};
+
+/* In the order of kinsn_crc32c_defs. */
+static void *const crc32c_funcs[] = {
+	bpf_crc32c_u8, bpf_crc32c_u16, bpf_crc32c_u32, bpf_crc32c_u64,
+};
+
+static struct kinsn_entry crc32c_kinsns[ARRAY_SIZE(kinsn_crc32c_defs)];
+
+static int __init crc32c_init(void)
+{
+	BUILD_BUG_ON(ARRAY_SIZE(crc32c_funcs) != ARRAY_SIZE(kinsn_crc32c_defs));
+	return kinsn_module_init(crc32c_kinsns, kinsn_crc32c_defs, crc32c_funcs,
+				 ARRAY_SIZE(crc32c_funcs), &crc32c_set, native);
+}
+
+static void __exit crc32c_exit(void)
+{
+	kinsn_module_exit(crc32c_kinsns, ARRAY_SIZE(crc32c_kinsns));
+}
+
+module_init(crc32c_init);
+module_exit(crc32c_exit);
+MODULE_DESCRIPTION("kinsn: CRC32C as a BPF instruction");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kinsn in the VM: load the kinsn modules, then for every kinsn kfunc
+ *  - the JITed image of a program calling it holds the kinsn's native
+ *    x86 code inline (when the CPU has the instruction) and no call;
+ *  - >= 100,000 random and edge-case inputs give the kinsn's meaning
+ *    (kinsn_defs.h), through BPF_PROG_TEST_RUN;
+ * again with the modules loaded with native=0 (the JIT calls the C bodies),
+ * and the negative cases: a module in use cannot be unloaded; a program
+ * calling a kinsn whose module is absent does not load and says which.
+ *
+ *   test_kinsn KINSN.BPF.O MODULE_DIR
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../../kinsn/include/kinsn_defs.h"
+#include "../progs/kinsn_batch.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define RUNS 200 /* x KINSN_BATCH = 102,400 inputs per kinsn and tier */
+
+static const char *obj_path, *mod_dir;
+static char libbpf_log[65536];
+static size_t libbpf_log_len;
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_DEBUG && libbpf_log_len < sizeof(libbpf_log))
+		libbpf_log_len += vsnprintf(libbpf_log + libbpf_log_len,
+					    sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
+	return 0;
+}
+
+static bool cpu_has(enum kinsn_cpu cpu)
+{
+	switch (cpu) {
+	case KINSN_CPU_BASE:
+		return true;
+	case KINSN_CPU_SSE4_2:
+		return __builtin_cpu_supports("sse4.2");
+	case KINSN_CPU_POPCNT:
+		return __builtin_cpu_supports("popcnt");
+	case KINSN_CPU_ABM:
+		return __builtin_cpu_supports("abm");
+	case KINSN_CPU_BMI1:
+		return __builtin_cpu_supports("bmi");
+	}
+	return false;
+}
+
+static const char *const modules[] = { "kinsn_crc32c", "kinsn_bitops" };
+
+static void load_modules(const char *params)
+{
+	char path[4096];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(modules); i++) {
+		snprintf(path, sizeof(path), "%s/%s.ko", mod_dir, modules[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail("open %s: %s", path, strerror(errno));
+		if (syscall(SYS_finit_module, fd, params, 0))
+			fail("load %s %s: %s", modules[i], params, strerror(errno));
+		close(fd);
+	}
+}
+
+static int unload_module(const char *name)
+{
+	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
+}
+
+static void unload_modules(void)
+{
+	size_t i;
+	int err;
+
+	/* Programs drop their module references after an RCU grace period. */
+	for (i = 0; i < ARRAY_SIZE(modules); i++) {
+		int tries = 100;
+
+		while ((err = unload_module(modules[i])) == -EWOULDBLOCK && --tries)
+			usleep(100000);
+		if (err)
+			fail("unload %s: %s", modules[i], strerror(-err));
+	}
+}
+
+static const struct {
+	const struct kinsn_def *defs;
+	size_t n;
+} families[] = {
+	{ kinsn_crc32c_defs, ARRAY_SIZE(kinsn_crc32c_defs) },
+	{ kinsn_bitops_defs, ARRAY_SIZE(kinsn_bitops_defs) },
+};
+
+/* The kinsn whose name `match` accepts. */
+static const struct kinsn_def *find_def(bool (*match)(const char *name, const char *arg),
+					const char *arg)
+{
+	size_t f, i;
+
+	for (f = 0; f < ARRAY_SIZE(families); f++)
+		for (i = 0; i < families[f].n; i++)
+			if (match(families[f].defs[i].name, arg))
+				return &families[f].defs[i];
+	return NULL;
+}
+
+static bool tests(const char *name, const char *prog_name)
+{
+	return !strncmp(prog_name, "test_", 5) && !strcmp(prog_name + 5, name);
+}
+
+static bool named_in(const char *name, const char *text)
+{
+	char quoted[64];
+
+	snprintf(quoted, sizeof(quoted), "'%s'", name);
+	return strstr(text, quoted);
+}
+
+/*
+ * Does the JITed image hold the kinsn's code? Gives the image's length and
+ * (an upper bound of) its calls too.
+ */
+static bool image_has_code(int prog_fd, const struct kinsn_def *def, int *calls,
+			   __u32 *image_len)
+{
+	static unsigned char image[65536];
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i;
+
+	info.jited_prog_len = sizeof(image);
+	info.jited_prog_insns = (__u64)(unsigned long)image;
+	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
+		fail("prog info: %s", strerror(errno));
+	if (info.jited_prog_len > sizeof(image))
+		fail("image of %u bytes", info.jited_prog_len);
+	*image_len = info.jited_prog_len;
+	*calls = 0;
+	for (i = 0; i + 5 <= info.jited_prog_len; i++)
+		*calls += image[i] == 0xe8; /* rel32 call; an upper bound */
+	return memmem(image, info.jited_prog_len, def->x86, def->x86_len);
+}
+
+static __u64 edge(unsigned int i)
+{
+	static const __u64 v[] = { 0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 65, 255, 256,
+				   0x7fffffff, 0x80000000, 0xffffffff, 1ull << 32,
+				   1ull << 63, ~0ull, ~0ull - 1 };
+
+	return v[i % ARRAY_SIZE(v)];
+}
+
+static __u64 rnd(void)
+{
+	__u64 x = (__u64)random() << 33 ^ (__u64)random() << 11 ^ random();
+
+	return x >> (random() % 64 < 16 ? random() % 64 : 0);
+}
+
+/* Runs every test program over RUNS batches; returns inputs checked. */
+static long check_tier(const char *tier, bool native)
+{
+	static struct kinsn_batch batch;
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *bss;
+	long inputs = 0;
+	int zero = 0, err;
+
+	obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj || bpf_object__load(obj))
+		fail("%s: load %s: %s\n%s", tier, obj_path, strerror(errno), libbpf_log);
+	bss = bpf_object__find_map_by_name(obj, ".bss");
+	if (!bss)
+		fail("no .bss map");
+	/* In use: the modules cannot go. */
+	err = unload_module("kinsn_crc32c");
+	if (!err)
+		fail("kinsn_crc32c unloaded while programs use it");
+	if (err != -EWOULDBLOCK)
+		fail("unload kinsn_crc32c in use: %s, want EWOULDBLOCK", strerror(-err));
+	bpf_object__for_each_program(prog, obj) {
+		const struct kinsn_def *def = find_def(tests, bpf_program__name(prog));
+		int fd = bpf_program__fd(prog), calls, run, i;
+		__u32 image_len;
+		bool inline_code, want_inline;
+		long mismatches = 0;
+
+		if (!def)
+			fail("%s: no kinsn", bpf_program__name(prog));
+		inline_code = image_has_code(fd, def, &calls, &image_len);
+		want_inline = native && cpu_has(def->cpu);
+		if (inline_code != want_inline)
+			fail("%s (%s): native code %s in the JITed image", def->name, tier,
+			     inline_code ? "present" : "absent");
+		if (native && !cpu_has(def->cpu))
+			printf("  %s: this CPU lacks the instruction: C body tested, native code NOT run\n",
+			       def->name);
+		srandom(1);
+		for (run = 0; run < RUNS; run++) {
+			LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+			for (i = 0; i < KINSN_BATCH; i++) {
+				bool e = run < 2; /* edge cases first */
+
+				batch.a[i] = e ? edge(i) : rnd();
+				batch.b[i] = e ? edge(i / 20) : rnd();
+				batch.c[i] = e ? edge(i + run) : rnd();
+			}
+			if (bpf_map_update_elem(bpf_map__fd(bss), &zero, &batch, 0))
+				fail("update .bss: %s", strerror(errno));
+			if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
+				fail("%s: test run: %s", def->name, strerror(errno));
+			if (bpf_map_lookup_elem(bpf_map__fd(bss), &zero, &batch))
+				fail("lookup .bss: %s", strerror(errno));
+			for (i = 0; i < KINSN_BATCH; i++) {
+				__u64 want = def->meaning(batch.a[i], batch.b[i], batch.c[i]);
+
+				if (batch.out[i] != want && mismatches++ < 5)
+					printf("  %s(%#llx, %#llx, %#llx) = %#llx, meaning %#llx\n",
+					       def->name, batch.a[i], batch.b[i], batch.c[i],
+					       batch.out[i], want);
+				inputs++;
+			}
+		}
+		printf("  %-16s %-20s image %4u bytes, %d calls, %d inputs, %ld wrong\n",
+		       def->name, inline_code ? "inline x86 code:" : "call to the C body:",
+		       image_len, calls, RUNS * KINSN_BATCH, mismatches);
+		if (mismatches)
+			fail("%s (%s): %ld results differ from the meaning", def->name, tier,
+			     mismatches);
+	}
+	bpf_object__close(obj);
+	return inputs;
+}
+
+int main(int argc, char **argv)
+{
+	struct bpf_object *obj;
+	const char *line;
+	long inputs;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: test_kinsn KINSN.BPF.O MODULE_DIR\n");
+		return 2;
+	}
+	obj_path = argv[1], mod_dir = argv[2];
+	libbpf_set_print(print_fn);
+
+	/* No module: the program does not load, and the log says why. */
+	obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj)
+		fail("open %s", obj_path);
+	if (!bpf_object__load(obj))
+		fail("loaded without the kinsn modules");
+	if (!find_def(named_in, libbpf_log))
+		fail("load failure does not name a kinsn:\n%s", libbpf_log);
+	line = strstr(libbpf_log, "extern");
+	printf("  without modules, load refused: %.*s\n", (int)strcspn(line ?: "", "\n"), line ?: "");
+	bpf_object__close(obj);
+
+	load_modules("");
+	inputs = check_tier("native", true);
+	unload_modules();
+	printf("  modules unloaded after the programs went\n");
+
+	load_modules("native=0");
+	inputs += check_tier("C body", false);
+	unload_modules();
+	printf("kinsn: %ld inputs, all equal to the meaning\n", inputs);
+	return 0;
+}

@@ -20,6 +20,14 @@ struct {
 	__type(value, __u32);
 } jmp SEC(".maps");
 
+/* tracepoint programs tail-called from tp_tail */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tp_jmp SEC(".maps");
+
 __u32 target_tgid;
 
 #define GETPPID_NR 110 /* x86-64 */
@@ -91,11 +99,27 @@ int xdp_drop(struct xdp_md *ctx)
 	return XDP_DROP;
 }
 
+/* A constant key: the verifier makes it a direct jump, poked on updates. */
 SEC("xdp")
 int xdp_tail(struct xdp_md *ctx)
 {
 	bpf_tail_call(ctx, &jmp, 0);
 	return XDP_ABORTED;
+}
+
+/* A key the verifier does not know: an indirect jump through the slot. */
+SEC("xdp")
+int xdp_tail_var(struct xdp_md *ctx)
+{
+	bpf_tail_call(ctx, &jmp, ctx->rx_queue_index);
+	return XDP_ABORTED;
+}
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int tp_tail(void *ctx)
+{
+	bpf_tail_call(ctx, &tp_jmp, 0);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

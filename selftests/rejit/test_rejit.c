@@ -444,22 +444,37 @@ static int test_orig_map_ids(void)
 	return 0;
 }
 
-static int test_tail_call_target_refused(void)
+/* A tail call target: callers with a direct jump (constant key, poked into
+ * their image) and with an indirect one both reach the new code, also
+ * through a slot filled after the re-JIT.
+ */
+static int test_tail_call_target(void)
 {
-	int fd = prog_fd("xdp_pass"), key = 0;
-	__u32 ret;
+	int fd = prog_fd("xdp_pass"), direct = prog_fd("xdp_tail"),
+	    indirect = prog_fd("xdp_tail_var"), key = 0;
+	__u32 ret = 0, ret2 = 0;
 
-	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &fd, BPF_ANY), "prog_array insert");
-	ASSERT(rejit_from(fd, prog_fd("xdp_drop")) == -EOPNOTSUPP, "want EOPNOTSUPP");
-	ASSERT(strstr(log_buf, "tail call targets"), "log: %s", log_buf);
-	ASSERT(!xdp_run(prog_fd("xdp_tail"), &ret) && ret == XDP_PASS,
-	       "tail call still reaches the old code: %u", ret);
+	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &fd, BPF_ANY), "slot = target");
+	ASSERT(!xdp_run(direct, &ret) && ret == XDP_PASS && !xdp_run(indirect, &ret2) &&
+		       ret2 == XDP_PASS,
+	       "before: %u %u", ret, ret2);
+	ASSERT(!rejit_from(fd, prog_fd("xdp_drop")), "rejit target: %s", log_buf);
+	ASSERT(!xdp_run(direct, &ret) && ret == XDP_DROP, "direct tail call: %u", ret);
+	ASSERT(!xdp_run(indirect, &ret) && ret == XDP_DROP, "indirect tail call: %u", ret);
+	ASSERT(!xdp_run(fd, &ret) && ret == XDP_DROP, "the target itself: %u", ret);
+	ASSERT(!bpf_map_delete_elem(jmp_fd, &key), "empty slot");
+	ASSERT(!xdp_run(direct, &ret) && ret == XDP_ABORTED, "empty slot: %u", ret);
+	ASSERT(!bpf_map_update_elem(jmp_fd, &key, &fd, BPF_ANY), "slot filled after re-JIT");
+	ASSERT(!xdp_run(direct, &ret) && ret == XDP_DROP, "new slot, direct: %u", ret);
+	ASSERT(!xdp_run(indirect, &ret) && ret == XDP_DROP, "new slot, indirect: %u", ret);
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ASSERT(!xdp_run(direct, &ret) && ret == XDP_PASS && !xdp_run(indirect, &ret2) &&
+		       ret2 == XDP_PASS,
+	       "back: %u %u", ret, ret2);
 	ASSERT(!bpf_map_delete_elem(jmp_fd, &key), "prog_array delete");
-	ASSERT(!rejit_from(fd, fd), "allowed again once out of the array: %s", log_buf);
 	return 0;
 }
 
-/* Bad requests: right errno, and the program keeps running its old code. */
 static int test_failures(void)
 {
 	struct bpf_insn bad[] = {
@@ -556,21 +571,23 @@ static void *load_thread(void *arg)
 	return NULL;
 }
 
-/* Many re-JITs of attached program @name while a thread generates events:
- * every event is counted exactly once by whichever code was live.
+/* Many re-JITs of program @name while @attached (the same, or a program
+ * that tail-calls it) runs on events a thread generates: every event is
+ * counted exactly once by whichever code was live.
  */
-static int rejits_under_load(const char *name, __u32 key, int rejits, double *per_rejit)
+static int rejits_under_load(const char *attached, const char *name, __u32 key, int rejits,
+			     double *per_rejit)
 {
-	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
-	struct bpf_link *link = bpf_program__attach(p);
-	int fd = bpf_program__fd(p), err = 0;
+	struct bpf_program *a = bpf_object__find_program_by_name(obj, attached);
+	struct bpf_link *link = bpf_program__attach(a);
+	int fd = prog_fd(name), err = 0;
 	struct load l = {};
 	struct code one;
 	pthread_t t;
 	double t0;
 	__u64 seen;
 
-	ASSERT(link, "attach %s", name);
+	ASSERT(link, "attach %s", attached);
 	ASSERT(!code_of(fd, &one), "code");
 	counter_reset(key);
 	pthread_create(&t, NULL, load_thread, &l);
@@ -597,7 +614,7 @@ static int test_stress_one(int rejits)
 	double t0, per_rejit, per_load;
 	struct code one;
 
-	if (rejits_under_load("tp_add1", TP_EVENTS, rejits, &per_rejit))
+	if (rejits_under_load("tp_add1", "tp_add1", TP_EVENTS, rejits, &per_rejit))
 		return -1;
 	ASSERT(!code_of(fd, &one), "code");
 	t0 = now_ms();
@@ -620,9 +637,24 @@ static int test_stress_fentry(void)
 {
 	double per_rejit;
 
-	if (rejits_under_load("fe_add1", FENTRY_EVENTS, 1000, &per_rejit))
+	if (rejits_under_load("fe_add1", "fe_add1", FENTRY_EVENTS, 1000, &per_rejit))
 		return -1;
 	printf("  fentry: %.2f ms per re-JIT (guest wall clock)\n", per_rejit);
+	return 0;
+}
+
+/* The same for a tail call target: each re-JIT pokes its landing pad. */
+static int test_stress_tail_call(void)
+{
+	int map = bpf_object__find_map_fd_by_name(obj, "tp_jmp"), fd = prog_fd("tp_add1");
+	double per_rejit;
+	__u32 key = 0;
+
+	ASSERT(!bpf_map_update_elem(map, &key, &fd, BPF_ANY), "tp_jmp[0] = tp_add1");
+	if (rejits_under_load("tp_tail", "tp_add1", TP_EVENTS, 1000, &per_rejit))
+		return -1;
+	ASSERT(!bpf_map_delete_elem(map, &key), "tp_jmp delete");
+	printf("  tail call target: %.2f ms per re-JIT (guest wall clock)\n", per_rejit);
 	return 0;
 }
 
@@ -742,12 +774,13 @@ int main(int argc, char **argv)
 	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
 	run("orig_map_ids", test_orig_map_ids);
-	run("tail_call_target_refused", test_tail_call_target_refused);
+	run("tail_call_target", test_tail_call_target);
 	run("tail_call_caller", test_tail_call_caller);
 	run("failures", test_failures);
 	run("unprivileged", test_unprivileged);
 	run("stress_one", stress_one);
 	run("stress_fentry", test_stress_fentry);
+	run("stress_tail_call", test_stress_tail_call);
 	run("stress_parallel", test_stress_parallel);
 
 	bpf_object__close(obj);

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -25,7 +26,9 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/audit.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
 
 /* linux/filter.h's instruction macros are not UAPI */
 #define BPF_MOV64_IMM(DST, IMM)                                                \
@@ -530,6 +533,70 @@ static int test_failures(void)
 	return 0;
 }
 
+/* Turn the kernel's audit on or off (AUDIT_SET over netlink, as auditctl
+ * -e does); 0 or -errno.
+ */
+static int audit_set(int enabled)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct audit_status s;
+	} req = {
+		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct audit_status)),
+		.nh.nlmsg_type = AUDIT_SET,
+		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
+		.s.mask = AUDIT_STATUS_ENABLED,
+		.s.enabled = enabled,
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char ack[256];
+	int fd, err = 0;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    recv(fd, ack, sizeof(ack), 0) < 0)
+		err = -errno;
+	else if (((struct nlmsghdr *)ack)->nlmsg_type == NLMSG_ERROR)
+		err = ((struct nlmsgerr *)NLMSG_DATA(ack))->error;
+	close(fd);
+	return err;
+}
+
+/* A re-JIT leaves an audit record, like a load: with no audit daemon,
+ * kauditd prints it to the kernel log.
+ */
+static int test_audit(void)
+{
+	int fd = prog_fd("xdp_pass"), kmsg, found = 0;
+	struct bpf_prog_info info;
+	char want[64], rec[1024];
+	double t0;
+
+	ASSERT(!prog_info(fd, &info), "info");
+	snprintf(want, sizeof(want), "prog-id=%u op=REJIT", info.id);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT(kmsg >= 0 && lseek(kmsg, 0, SEEK_END) >= 0, "/dev/kmsg: %s", strerror(errno));
+	ASSERT(!audit_set(1), "audit on");
+	ASSERT(!rejit_from(fd, fd), "rejit: %s", log_buf);
+	for (t0 = now_ms(); !found && now_ms() - t0 < 3000;) {
+		ssize_t n = read(kmsg, rec, sizeof(rec) - 1);
+
+		if (n < 0) {
+			usleep(10000); /* kauditd prints asynchronously */
+			continue;
+		}
+		rec[n] = 0;
+		found = strstr(rec, want) != NULL;
+	}
+	audit_set(0);
+	close(kmsg);
+	ASSERT(found, "no audit record \"%s\" in the kernel log", want);
+	printf("  audit: %s\n", want);
+	return 0;
+}
+
 /* Without CAP_BPF/CAP_PERFMON: no re-JIT, no original bytecode. */
 static int test_unprivileged(void)
 {
@@ -778,6 +845,7 @@ int main(int argc, char **argv)
 	run("tail_call_caller", test_tail_call_caller);
 	run("failures", test_failures);
 	run("unprivileged", test_unprivileged);
+	run("audit", test_audit);
 	run("stress_one", stress_one);
 	run("stress_fentry", test_stress_fentry);
 	run("stress_tail_call", test_stress_tail_call);

@@ -5,6 +5,8 @@
  *    x86 code inline (when the CPU has the instruction) and no call;
  *  - >= 100,000 random and edge-case inputs give the kinsn's meaning
  *    (kinsn_defs.h), through BPF_PROG_TEST_RUN;
+ * with native code the program is first re-JITed from its original
+ * bytecode (BPF_PROG_REJIT, as bpfrejitd does), so that is checked too;
  * again with the modules loaded with native=0 (the JIT calls the C bodies),
  * and the negative cases: a module in use cannot be unloaded; a program
  * calling a kinsn whose module is absent does not load and says which.
@@ -169,6 +171,44 @@ static bool image_has_code(int prog_fd, const struct kinsn_def *def, int *calls,
 	return memmem(image, info.jited_prog_len, def->x86, def->x86_len);
 }
 
+/*
+ * Re-JIT the program with its original bytecode, as bpfrejitd does: the
+ * kfunc calls keep their module BTF offsets, only maps come with fds.
+ */
+static void rejit_from_orig(int prog_fd, const char *name)
+{
+	struct bpf_insn insns[4096];
+	struct bpf_prog_info info = {};
+	__u32 cnt = ARRAY_SIZE(insns), len = sizeof(info), map_ids[8], i;
+	int fds[8], err;
+
+	LIBBPF_OPTS(bpf_prog_rejit_opts, opts, .fd_array = fds);
+
+	if (bpf_prog_get_orig_insns(prog_fd, insns, &cnt))
+		fail("%s: original bytecode: %s", name, strerror(errno));
+	info.nr_orig_map_ids = ARRAY_SIZE(map_ids);
+	info.orig_map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len) ||
+	    info.nr_orig_map_ids > ARRAY_SIZE(map_ids))
+		fail("%s: original maps: %s", name, strerror(errno));
+	for (i = 0; i < info.nr_orig_map_ids; i++) {
+		fds[i] = bpf_map_get_fd_by_id(map_ids[i]);
+		if (fds[i] < 0)
+			fail("%s: map %u: %s", name, map_ids[i], strerror(errno));
+	}
+	err = bpf_prog_rejit(prog_fd, insns, cnt, &opts);
+	if (err) { /* again, for the verifier's log */
+		opts.log_buf = libbpf_log;
+		opts.log_size = sizeof(libbpf_log);
+		opts.log_level = 1;
+		bpf_prog_rejit(prog_fd, insns, cnt, &opts);
+		fail("%s: re-JIT from the original bytecode: %s\n%s", name, strerror(-err),
+		     libbpf_log);
+	}
+	while (i--)
+		close(fds[i]);
+}
+
 static __u64 edge(unsigned int i)
 {
 	static const __u64 v[] = { 0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 65, 255, 256,
@@ -216,6 +256,9 @@ static long check_tier(const char *tier, bool native)
 
 		if (!def)
 			fail("%s: no kinsn", bpf_program__name(prog));
+		/* Natively, the code the checks below run is a re-JIT's. */
+		if (native)
+			rejit_from_orig(fd, def->name);
 		inline_code = image_has_code(fd, def, &calls, &image_len);
 		want_inline = native && cpu_has(def->cpu);
 		if (inline_code != want_inline)
@@ -252,7 +295,7 @@ static long check_tier(const char *tier, bool native)
 			}
 		}
 		printf("  %-16s %-20s image %4u bytes, %d calls, %d inputs, %ld wrong\n",
-		       def->name, inline_code ? "inline x86 code:" : "call to the C body:",
+		       def->name, inline_code ? "re-JITed, inline x86:" : "call to the C body:",
 		       image_len, calls, RUNS * KINSN_BATCH, mismatches);
 		if (mismatches)
 			fail("%s (%s): %ld results differ from the meaning", def->name, tier,

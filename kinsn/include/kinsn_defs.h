@@ -32,6 +32,26 @@ enum kinsn_cpu {
 	KINSN_CPU_BMI1,	  /* tzcnt, bextr */
 };
 
+#ifndef __KERNEL__
+/* Can this (user space) process's CPU run the x86 code? */
+static inline int kinsn_user_cpu_has(enum kinsn_cpu cpu)
+{
+	switch (cpu) {
+	case KINSN_CPU_BASE:
+		return 1;
+	case KINSN_CPU_SSE4_2:
+		return __builtin_cpu_supports("sse4.2");
+	case KINSN_CPU_POPCNT:
+		return __builtin_cpu_supports("popcnt");
+	case KINSN_CPU_ABM:
+		return __builtin_cpu_supports("abm");
+	case KINSN_CPU_BMI1:
+		return __builtin_cpu_supports("bmi");
+	}
+	return 0;
+}
+#endif
+
 #define KINSN_X86_MAX 24
 
 struct kinsn_def {

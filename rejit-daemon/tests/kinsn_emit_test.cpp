@@ -17,22 +17,6 @@
 
 namespace {
 
-bool host_has(kinsn_cpu cpu) {
-	switch (cpu) {
-	case KINSN_CPU_BASE:
-		return true;
-	case KINSN_CPU_SSE4_2:
-		return __builtin_cpu_supports("sse4.2");
-	case KINSN_CPU_POPCNT:
-		return __builtin_cpu_supports("popcnt");
-	case KINSN_CPU_ABM:
-		return __builtin_cpu_supports("abm");
-	case KINSN_CPU_BMI1:
-		return __builtin_cpu_supports("bmi");
-	}
-	return false;
-}
-
 using Native = uint64_t (*)(uint64_t, uint64_t, uint64_t);
 
 // An executable copy of a kinsn's code followed by `ret`.
@@ -82,7 +66,7 @@ void check_family(std::span<const kinsn_def> defs) {
 	for (const kinsn_def &d : defs) {
 		SCOPED_TRACE(d.name);
 		ASSERT_LE(d.x86_len, KINSN_X86_MAX);
-		if (!host_has(d.cpu)) {
+		if (!kinsn_user_cpu_has(d.cpu)) {
 			// Said plainly: this instruction was not executed here.
 			std::printf("%s: host CPU lacks the instruction, native code NOT run\n",
 			            d.name);

@@ -56,23 +56,6 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-static bool cpu_has(enum kinsn_cpu cpu)
-{
-	switch (cpu) {
-	case KINSN_CPU_BASE:
-		return true;
-	case KINSN_CPU_SSE4_2:
-		return __builtin_cpu_supports("sse4.2");
-	case KINSN_CPU_POPCNT:
-		return __builtin_cpu_supports("popcnt");
-	case KINSN_CPU_ABM:
-		return __builtin_cpu_supports("abm");
-	case KINSN_CPU_BMI1:
-		return __builtin_cpu_supports("bmi");
-	}
-	return false;
-}
-
 static const char *const modules[] = { "kinsn_crc32c", "kinsn_bitops" };
 
 static void load_modules(const char *params)
@@ -260,11 +243,11 @@ static long check_tier(const char *tier, bool native)
 		if (native)
 			rejit_from_orig(fd, def->name);
 		inline_code = image_has_code(fd, def, &calls, &image_len);
-		want_inline = native && cpu_has(def->cpu);
+		want_inline = native && kinsn_user_cpu_has(def->cpu);
 		if (inline_code != want_inline)
 			fail("%s (%s): native code %s in the JITed image", def->name, tier,
 			     inline_code ? "present" : "absent");
-		if (native && !cpu_has(def->cpu))
+		if (native && !kinsn_user_cpu_has(def->cpu))
 			printf("  %s: this CPU lacks the instruction: C body tested, native code NOT run\n",
 			       def->name);
 		srandom(1);

@@ -154,15 +154,22 @@ note "kill -9 mid measurement: program consistent, adopted by the next daemon"
 
 # --- an input that makes the program much slower: rolled back. The sender
 # switches from empty to 1400-byte payloads (a checksum loop over them) as
-# soon as the daemon has re-JITed the program; the measurement window is
-# long against the time it takes to notice that.
+# soon as the daemon has re-JITed the program; the measurement window (5 s)
+# is long against the time it takes to notice that. The daemon's log says
+# so first: polling the API under TCG with a flood running can take seconds,
+# and once took the whole window.
 cat >"$tmp/rollback.json" <<JSON
-{"interval_ms": 500, "min_runs": 50, "measure_intervals": 6,
+{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10,
  "regression_tolerance": 0.5, "socket": "$sock", "allow": {"ids": [$payload]}}
 JSON
+logged=$(wc -l <"$tmp/daemon.log")
 start_daemon "$tmp/rollback.json"
 flood wp 10.206.0.1 --size 0 --then-size 1400 --when "$tmp/big"
-wait_state "$payload" measuring rolled-back optimized rejected unchanged
+for _ in $(seq 1200); do
+	tail -n +$((logged + 1)) "$tmp/daemon.log" | grep -q "xdp_payload (xdp): measuring" &&
+		break
+	sleep 0.05
+done
 touch "$tmp/big"
 wait_state "$payload" rolled-back optimized
 stop_senders

@@ -3,6 +3,8 @@
 
 #include <climits>
 
+#include "rejit/kinsn.hpp"
+
 namespace rejit {
 namespace {
 
@@ -10,6 +12,8 @@ constexpr RegSet kArgs = reg_bit(1) | reg_bit(2) | reg_bit(3) | reg_bit(4) | reg
 constexpr RegSet kCallerSaved = reg_bit(0) | kArgs;
 constexpr unsigned kRegs = BPF_REG_10 + 1;
 constexpr int32_t kFrame = 512;
+constexpr RegSet kAllRegs = 0x7ff;  // R0-R10
+constexpr RegSet kWritable = 0x3ff; // R0-R9
 
 bool is_atomic(const Insn &in) {
 	return in.cls() == BPF_STX && BPF_MODE(in.code) == BPF_ATOMIC;
@@ -20,7 +24,13 @@ bool is_ld_abs_ind(const Insn &in) {
 }
 
 bool is_call(const Insn &in) {
-	return in.code == (BPF_JMP | BPF_CALL);
+	return in.code == (BPF_JMP | BPF_CALL) && !in.is_kinsn();
+}
+
+// A kinsn whose meaning is not known here (unbound, or not pure) may read
+// and write any register and memory.
+bool opaque_kinsn(const Insn &in) {
+	return in.is_kinsn() && !kinsn_is_pure(in);
 }
 
 unsigned size_bytes(uint8_t code) {
@@ -60,6 +70,17 @@ Locs Locs::stack_covered(int32_t off, unsigned size) {
 }
 
 RegSet regs_read(const Insn &in) {
+	if (in.is_kinsn()) {
+		auto e = kinsn_is_pure(in) ? kinsn_expand(in) : std::nullopt;
+		if (!e)
+			return kAllRegs;
+		RegSet read = 0, written = 0; // what the sequence reads before writing
+		for (const Insn &x : e->insns) {
+			read |= RegSet(regs_read(x) & ~written);
+			written |= regs_written(x);
+		}
+		return read;
+	}
 	const RegSet dst = reg_bit(in.dst), src = reg_bit(in.src);
 	const bool x = BPF_SRC(in.code) == BPF_X;
 	switch (in.cls()) {
@@ -96,6 +117,15 @@ RegSet regs_read(const Insn &in) {
 }
 
 RegSet regs_written(const Insn &in) {
+	if (in.is_kinsn()) {
+		auto e = kinsn_is_pure(in) ? kinsn_expand(in) : std::nullopt;
+		if (!e)
+			return kWritable;
+		RegSet written = e->clobber; // clobbered: written with an unknown value
+		for (const Insn &x : e->insns)
+			written |= regs_written(x);
+		return written;
+	}
 	switch (in.cls()) {
 	case BPF_ALU:
 	case BPF_ALU64:
@@ -117,7 +147,8 @@ RegSet regs_written(const Insn &in) {
 }
 
 bool has_side_effects(const Insn &in) {
-	return in.cls() == BPF_ST || in.cls() == BPF_STX || is_ld_abs_ind(in) || is_call(in);
+	return in.cls() == BPF_ST || in.cls() == BPF_STX || is_ld_abs_ind(in) || is_call(in) ||
+	       opaque_kinsn(in);
 }
 
 Cfg::Cfg(const Rewriter &rw) : block_of_(rw.size()), succs_(rw.size()), entry_(rw.size()) {
@@ -211,29 +242,51 @@ Kinds::Kinds(const Rewriter &rw, const Cfg &cfg) : in_(rw.size()) {
 			const Insn &x = rw.at(i);
 			auto &r = s.reg;
 			const uint8_t op = BPF_OP(x.code);
-			const bool alu64 = x.cls() == BPF_ALU64, reg_src = BPF_SRC(x.code) == BPF_X;
 			auto granules = [&](int32_t off, unsigned size, auto fn) {
 				const Locs l = Locs::stack_bytes(off, size);
 				for (size_t g = 0; g < s.granule.size(); g++)
 					if (l.stack[g])
 						fn(s.granule[g]);
 			};
+			// Only 64-bit mov/add/sub keep a pointer a pointer.
+			auto alu = [&](const Insn &a) {
+				const uint8_t aop = BPF_OP(a.code);
+				const bool a64 = a.cls() == BPF_ALU64,
+				           ax = BPF_SRC(a.code) == BPF_X;
+				if (a64 && aop == BPF_MOV && ax && a.off == 0)
+					r[a.dst] = r[a.src];
+				else if (a64 && (aop == BPF_ADD || aop == BPF_SUB) && !ax)
+					r[a.dst].stack_off =
+					        r[a.dst].stack_off == kUnknown
+					                ? kUnknown
+					                : r[a.dst].stack_off +
+					                          (aop == BPF_ADD ? a.imm : -a.imm);
+				else if (a64 && (aop == BPF_ADD || aop == BPF_SUB))
+					r[a.dst] = reg_of(uint8_t(r[a.dst].kinds | r[a.src].kinds));
+				else
+					r[a.dst] = reg_of(kOther);
+			};
+			if (x.is_kinsn()) {
+				if (auto e = kinsn_is_pure(x) ? kinsn_expand(x) : std::nullopt) {
+					for (const Insn &a : e->insns)
+						alu(a);
+					for (unsigned c = 0; c < kRegs; c++)
+						if (e->clobber & reg_bit(c))
+							r[c] = {}; // unreadable until written
+				} else {                           // anything, anywhere
+					for (unsigned c = BPF_REG_0; c <= BPF_REG_9; c++)
+						r[c] = reg_of(kAny);
+					for (auto &g : s.granule)
+						g |= kAny;
+				}
+				for (size_t succ : cfg.succs(i))
+					changed |= in[succ].join(s);
+				continue;
+			}
 			switch (x.cls()) {
 			case BPF_ALU:
 			case BPF_ALU64:
-				// Only 64-bit mov/add/sub keep a pointer a pointer.
-				if (alu64 && op == BPF_MOV && reg_src && x.off == 0)
-					r[x.dst] = r[x.src];
-				else if (alu64 && (op == BPF_ADD || op == BPF_SUB) && !reg_src)
-					r[x.dst].stack_off =
-					        r[x.dst].stack_off == kUnknown
-					                ? kUnknown
-					                : r[x.dst].stack_off +
-					                          (op == BPF_ADD ? x.imm : -x.imm);
-				else if (alu64 && (op == BPF_ADD || op == BPF_SUB))
-					r[x.dst] = reg_of(uint8_t(r[x.dst].kinds | r[x.src].kinds));
-				else
-					r[x.dst] = reg_of(kOther);
+				alu(x);
 				break;
 			case BPF_LDX: {
 				const uint8_t base = r[x.src].kinds;
@@ -323,7 +376,7 @@ std::optional<std::pair<int32_t, unsigned>> Kinds::stack_access(const Rewriter &
 bool Kinds::may_write_ctx_memory(const Rewriter &rw, size_t i) const {
 	const Insn &in = rw.at(i);
 	constexpr uint8_t ctx = kCtx | kFromCtx;
-	if (is_ld_abs_ind(in))
+	if (is_ld_abs_ind(in) || opaque_kinsn(in))
 		return true;
 	if (in.cls() == BPF_ST || in.cls() == BPF_STX)
 		return before(i, in.dst) & ctx;
@@ -349,6 +402,8 @@ Locs locs_read(const Rewriter &rw, const Kinds &k, size_t i) {
 	} else if (base >= 0 && (k.before(i, unsigned(base)) & kStack)) {
 		l.stack.set(); // stack pointer of unknown offset: could be any granule
 	}
+	if (opaque_kinsn(in))
+		l.stack.set();
 	if (is_call(in))
 		for (unsigned a = BPF_REG_1; a <= BPF_REG_5; a++) {
 			if (!(k.before(i, a) & kStack))

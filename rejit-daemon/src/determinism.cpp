@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "rejit/cfg.hpp"
+#include "rejit/kinsn.hpp"
 
 namespace rejit {
 namespace {
@@ -78,7 +79,7 @@ std::optional<size_t> uninit_stack_load(const Rewriter &rw, const Cfg &cfg, cons
 				mark(w, acc->first, int32_t(acc->second));
 			else if (store && (kinds.before(i, x.dst) & kStack))
 				w.set();
-			if (x.code == (BPF_JMP | BPF_CALL))
+			if (x.code == (BPF_JMP | BPF_CALL) && !kinsn_is_pure(x))
 				for (unsigned a = BPF_REG_1; a <= BPF_REG_5; a++) {
 					if (!(kinds.before(i, a) & kStack))
 						continue;

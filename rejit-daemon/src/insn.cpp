@@ -4,6 +4,8 @@
 #include <array>
 #include <fmt/format.h>
 
+#include "rejit/kinsn.hpp"
+
 namespace rejit {
 namespace {
 
@@ -77,7 +79,7 @@ std::string check_jmp(const Insn &in) {
 			return "call: not valid in JMP32";
 		if (in.src == 0 && reg)
 			return "call: helper call must be K form";
-		return in.src <= BPF_PSEUDO_KFUNC_CALL ? "" : "call: unknown src (pseudo) kind";
+		return in.src <= BPF_PSEUDO_KINSN_CALL ? "" : "call: unknown src (pseudo) kind";
 	case BPF_EXIT:
 		return is32 || reg ? "exit: only JMP K form" : "";
 	case BPF_JCOND: // may_goto
@@ -130,6 +132,18 @@ std::string check_mem(const Insn &in) {
 	return "unreachable";
 }
 
+// The operand form's first slot names the kfunc like a kfunc call; what the
+// operands mean is the kinsn's business (kinsn.hpp checks the ones it knows).
+std::string check_kinsn(const Insn &in) {
+	if (in.dst != 0)
+		return "kinsn: dst_reg of the call slot must be 0";
+	if (in.off < 0)
+		return "kinsn: negative fd_array index";
+	if (in.op.dst > kMaxReg || in.op.src > kMaxReg)
+		return "kinsn: operand register above R10";
+	return "";
+}
+
 } // namespace
 
 std::string check(const Insn &in) {
@@ -137,6 +151,10 @@ std::string check(const Insn &in) {
 		return "register number above R10";
 	if (!in.is_ldimm64() && in.imm_hi != 0)
 		return "imm_hi set on a one-slot instruction";
+	if (in.is_kinsn())
+		return check_kinsn(in);
+	if (in.op != KinsnOperands{})
+		return "kinsn operands set on another instruction";
 	if (!valid_size(BPF_SIZE(in.code)) && in.cls() <= BPF_STX)
 		return "bad access size";
 	switch (in.cls()) {
@@ -168,6 +186,19 @@ Result<std::vector<Insn>> decode(std::span<const bpf_insn> raw) {
 				        fmt::format("insn {}: bad ld_imm64 second slot", i + 1));
 			in.imm_hi = hi.imm;
 			i++;
+		} else if (in.is_kinsn()) {
+			if (i + 1 == raw.size())
+				return make_error(
+				        EINVAL,
+				        fmt::format("insn {}: kinsn operand form truncated", i));
+			const bpf_insn &ops = raw[i + 1];
+			if (ops.code)
+				return make_error(
+				        EINVAL,
+				        fmt::format("insn {}: kinsn operand slot must have code 0",
+				                    i + 1));
+			in.op = {ops.dst_reg, ops.src_reg, ops.off, ops.imm};
+			i++;
 		}
 		if (std::string why = check(in); !why.empty())
 			return make_error(
@@ -192,6 +223,13 @@ std::vector<bpf_insn> encode(std::span<const Insn> insns) {
 			bpf_insn hi{};
 			hi.imm = in.imm_hi;
 			out.push_back(hi);
+		} else if (in.is_kinsn()) {
+			bpf_insn ops{};
+			ops.dst_reg = in.op.dst & 0xf;
+			ops.src_reg = in.op.src & 0xf;
+			ops.off = in.op.off;
+			ops.imm = in.op.imm;
+			out.push_back(ops);
 		}
 	}
 	return out;
@@ -214,6 +252,10 @@ std::string mnemonic(const Insn &in) {
 	        "ja",   "jeq",  "jgt", "jge", "jset", "jne",  "jsgt",  "jsge",
 	        "call", "exit", "jlt", "jle", "jslt", "jsle", "jcond", "?"};
 	static constexpr std::array<const char *, 4> size{"w", "h", "b", "dw"};
+	if (in.is_kinsn()) {
+		const std::string_view name = kinsn_form_name(in);
+		return name.empty() ? "kinsn" : fmt::format("kinsn {}", name);
+	}
 	const char *c = cls[in.cls()];
 	const char *s = BPF_SRC(in.code) == BPF_X ? "x" : "k";
 	switch (in.cls()) {

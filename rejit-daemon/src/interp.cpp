@@ -6,8 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "rejit/cfg.hpp"
+#include "rejit/kinsn.hpp"
+
 namespace rejit {
 namespace {
+
+// What a register a kinsn clobbered holds here (the verifier lets no one
+// read it; a helper argument is not checked, this value then shows).
+constexpr uint64_t kClobbered = 0xdead'c10b'bad0'0000ULL;
 
 constexpr uint64_t kStackBase = 0x7000'0000;
 constexpr uint64_t kFrame = 512;
@@ -144,7 +151,6 @@ unsigned access_bytes(uint8_t code) {
 	}
 }
 
-
 uint64_t Memory::map(std::string name, uint64_t addr, std::vector<uint8_t> bytes, bool writable) {
 	regions_.push_back({std::move(name), addr, std::move(bytes), writable});
 	return addr;
@@ -194,7 +200,7 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 	std::vector<size_t> at_slot; // slot -> index
 	for (size_t i = 0; i < prog.size(); i++) {
 		at_slot.push_back(i);
-		if (prog[i].is_ldimm64())
+		if (prog[i].slots() == 2)
 			at_slot.push_back(SIZE_MAX);
 	}
 	std::vector<size_t> slot_of(prog.size());
@@ -206,12 +212,16 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 		mem.map("stack", kStackBase, std::vector<uint8_t>(kFrame * kMaxFrames), true);
 	struct Frame {
 		size_t ret;
-		uint64_t saved[4]; // R6-R9
+		uint64_t saved[4];  // R6-R9
+		uint16_t clobbered; // of R6-R9
 	};
 	std::vector<Frame> frames;
 	uint64_t r[11] = {};
 	r[1] = opt.r1;
 	r[10] = kStackBase + kFrame * kMaxFrames; // frames grow down
+	// Registers a kinsn clobbered: reading one is what the verifier refuses.
+	uint16_t clobbered = 0;
+	constexpr uint16_t kCalleeSaved = 0x3c0; // R6-R9
 
 	size_t pc = 0;
 	auto jump = [&](int64_t disp) -> Result<void> {
@@ -222,17 +232,16 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 		pc = at_slot[s];
 		return {};
 	};
-	for (uint64_t step = 0; step < opt.max_steps; step++) {
-		if (pc >= prog.size())
-			return make_error(EINVAL, "fell off the end of the program");
-		const Insn &in = prog[pc];
+	auto err_at = [&](const Insn &in, const std::string &what) {
+		return make_error(EINVAL, fmt::format("insn {} ({}): {}", pc, mnemonic(in), what));
+	};
+	// One instruction that cannot transfer control (ALU, load, store,
+	// ld_imm64), as the program's own or as a kinsn's plain sequence.
+	auto straight = [&](const Insn &in) -> Result<void> {
 		const uint8_t op = BPF_OP(in.code);
 		const uint64_t src =
 		        BPF_SRC(in.code) == BPF_X ? r[in.src] : uint64_t(int64_t(in.imm));
-		auto err = [&](const std::string &what) {
-			return make_error(EINVAL,
-			                  fmt::format("insn {} ({}): {}", pc, mnemonic(in), what));
-		};
+		auto err = [&](const std::string &what) { return err_at(in, what); };
 		switch (in.cls()) {
 		case BPF_ALU:
 		case BPF_ALU64:
@@ -247,16 +256,14 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 			} else {
 				r[in.dst] = alu_value(in, r[in.dst], src);
 			}
-			pc++;
-			break;
+			return {};
 		case BPF_LDX: {
 			const unsigned n = access_bytes(in.code);
 			auto v = mem.load(r[in.src] + int64_t(in.off), n);
 			if (!v)
 				return err(v.error().msg);
 			r[in.dst] = BPF_MODE(in.code) == BPF_MEMSX ? sext(*v, n * 8) : *v;
-			pc++;
-			break;
+			return {};
 		}
 		case BPF_ST:
 		case BPF_STX: {
@@ -293,8 +300,7 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 			}
 			if (auto s = mem.store(addr, n, trunc(val, n * 8)); !s)
 				return err(s.error().msg);
-			pc++;
-			break;
+			return {};
 		}
 		case BPF_LD:
 			if (!in.is_ldimm64())
@@ -309,6 +315,47 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 					return err(v.error().msg);
 				r[in.dst] = *v;
 			}
+			return {};
+		}
+		return err("not straight-line code");
+	};
+	for (uint64_t step = 0; step < opt.max_steps; step++) {
+		if (pc >= prog.size())
+			return make_error(EINVAL, "fell off the end of the program");
+		const Insn &in = prog[pc];
+		const uint8_t op = BPF_OP(in.code);
+		const uint64_t src =
+		        BPF_SRC(in.code) == BPF_X ? r[in.src] : uint64_t(int64_t(in.imm));
+		auto err = [&](const std::string &what) { return err_at(in, what); };
+		// Calls read only the arguments their callee takes: not checked.
+		if (const uint16_t bad = regs_read(in) & clobbered; bad && op != BPF_CALL)
+			return err(fmt::format("reads R{}, clobbered by a kinsn",
+			                       std::countr_zero(bad)));
+		if (in.is_kinsn()) {
+			auto e = kinsn_expand(in);
+			if (!e)
+				return err(in.form ? "kinsn operands invalid for its form"
+				                   : "kinsn not modelled (unknown form)");
+			for (const Insn &x : e->insns)
+				if (auto s = straight(x); !s)
+					return s.error();
+			clobbered = uint16_t((clobbered & ~regs_written(in)) | e->clobber);
+			for (unsigned c = 0; c <= BPF_REG_9; c++)
+				if (e->clobber & (1u << c))
+					r[c] = kClobbered; // and stray uses (helper args) show
+			pc++;
+			continue;
+		}
+		clobbered &= uint16_t(~regs_written(in));
+		switch (in.cls()) {
+		case BPF_ALU:
+		case BPF_ALU64:
+		case BPF_LDX:
+		case BPF_ST:
+		case BPF_STX:
+		case BPF_LD:
+			if (auto s = straight(in); !s)
+				return s.error();
 			pc++;
 			break;
 		default: // JMP, JMP32
@@ -317,13 +364,15 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 					return r[0];
 				std::memcpy(&r[6], frames.back().saved,
 				            sizeof(frames.back().saved));
+				clobbered = uint16_t((clobbered & ~kCalleeSaved) |
+				                     frames.back().clobbered);
 				r[10] += kFrame;
 				pc = frames.back().ret;
 				frames.pop_back();
 			} else if (op == BPF_CALL && in.src == BPF_PSEUDO_CALL) {
 				if (frames.size() + 1 >= kMaxFrames)
 					return err("call depth");
-				Frame f{pc + 1, {}};
+				Frame f{pc + 1, {}, uint16_t(clobbered & kCalleeSaved)};
 				std::memcpy(f.saved, &r[6], sizeof(f.saved));
 				frames.push_back(f);
 				r[10] -= kFrame;

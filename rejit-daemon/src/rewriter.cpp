@@ -53,18 +53,19 @@ bool is_pc_relative(const Insn &in) {
 
 bool is_control(const Insn &in) {
 	const uint8_t cls = in.cls();
-	return cls == BPF_JMP || cls == BPF_JMP32;
+	return (cls == BPF_JMP || cls == BPF_JMP32) && !in.is_kinsn(); // kinsns run inline
 }
 
 Result<Rewriter> Rewriter::create(std::span<const Insn> insns, std::span<const LineInfo> line_info,
                                   std::span<const FuncInfo> func_info) {
-	// slot -> instruction index; -1 for the second half of an ld_imm64
+	// slot -> instruction index; -1 for the second half of an ld_imm64 or
+	// a kinsn operand form
 	std::vector<int64_t> at_slot;
 	std::vector<size_t> slot_of;
 	for (size_t i = 0; i < insns.size(); i++) {
 		slot_of.push_back(at_slot.size());
 		at_slot.push_back(static_cast<int64_t>(i));
-		if (insns[i].is_ldimm64())
+		if (insns[i].slots() == 2)
 			at_slot.push_back(-1);
 	}
 	auto resolve = [&](int64_t slot, const char *what, size_t from) -> Result<size_t> {

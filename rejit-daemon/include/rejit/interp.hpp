@@ -6,7 +6,9 @@
 // context holding 32-bit pointers (xdp_md, __sk_buff) works as in the
 // kernel's rewritten ctx accesses. Every access is bounds-checked; anything
 // the caller does not model (maps, helpers) and LD_ABS/IND are errors,
-// never a guess.
+// never a guess. A kinsn operand form runs its plain sequence (kinsn.hpp);
+// the registers it clobbers then hold a marker value, and an instruction
+// reading one is an error, as the verifier would refuse it.
 #pragma once
 
 #include <cstdint>

@@ -7,7 +7,8 @@
 // instruction they reach. Edits move instructions around; finish() lays the
 // program out again and re-encodes every offset, line_info and func_info.
 // Whatever cannot be shown consistent is refused with a reason instead of
-// emitted: a reference into the middle of an ld_imm64, out of the program,
+// emitted: a reference into the middle of an ld_imm64 or a kinsn operand
+// form, out of the program,
 // or an offset that no longer fits its field.
 #pragma once
 
@@ -78,7 +79,8 @@ private:
 
 // Does the instruction carry a pc-relative reference the rewriter resolves?
 bool is_pc_relative(const Insn &in);
-// Can the instruction transfer control (jump, call, exit)?
+// Can the instruction transfer control (jump, call, exit)? A kinsn operand
+// form cannot: it is straight-line code.
 bool is_control(const Insn &in);
 
 } // namespace rejit

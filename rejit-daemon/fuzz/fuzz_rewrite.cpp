@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 // libFuzzer target for the codec, the rewriter and the passes: any input
-// that decodes must encode back bit for bit and survive an unedited
-// rewrite unchanged; the passes must produce a program the rewriter can
-// read again, and where the interpreter runs the original to completion on
-// a fixed packet, the rewritten program must return the same and leave the
-// same memory.
+// that decodes (kinsn operand forms included) must encode back bit for bit
+// and survive an unedited rewrite unchanged; the passes must produce a
+// program the rewriter can read again, and where the interpreter runs the
+// original to completion on a fixed packet, the rewritten program must
+// return the same and leave the same memory.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -63,7 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 		bug("an unedited rewrite changed the program");
 
 	static const auto passes = all_passes();
-	const Optimized o = run_passes(Program{*insns, {}, {}}, passes);
+	// kinsns as if kinsn_bitops were loaded, so rotate rewrites too (and
+	// decoded pairs naming them are bound: the passes see their meaning)
+	static const PassEnv env = [] {
+		PassEnv e;
+		e.kinsns = {{"bpf_rol64", {1, 1}}, {"bpf_rol32", {2, 1}}};
+		return e;
+	}();
+	const Optimized o = run_passes(Program{*insns, {}, {}}, passes, env);
 	if (!Rewriter::create(o.prog.insns))
 		bug("a pass produced dangling references");
 	if (!o.changed())

@@ -25,14 +25,19 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	v.push_back(make_wide_load_pass());
 	v.push_back(make_zext_pass());
 	v.push_back(make_const_fold_pass());
+	v.push_back(make_rotate_pass());
 	v.push_back(make_dce_pass());
 	return v;
 }
 
-Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list) {
+Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list,
+                                                          const PassEnv *env) {
 	auto known = all_passes();
-	if (list == "all")
+	if (list == "all") {
+		if (env && env->kinsns.empty())
+			std::erase_if(known, [](const auto &p) { return p->needs_kinsns(); });
 		return known;
+	}
 	std::vector<std::unique_ptr<Pass>> picked;
 	while (!list.empty()) {
 		const size_t comma = list.find(',');
@@ -55,6 +60,7 @@ Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list)
 Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes,
                      const PassEnv &env) {
 	Optimized o{in, {}};
+	bind_kinsns(o.prog.insns, env.kinsns);
 	for (const auto &pass : passes) {
 		PassReport rep{std::string(pass->name()), {}, slot_count(o.prog.insns), 0};
 		std::vector<size_t> slot_of; // sites are reported at slots, as bpftool shows

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rejit/kinsn.hpp"
 #include "rejit/rewriter.hpp"
 
 namespace rejit {
@@ -41,6 +42,10 @@ struct PassEnv {
 	// libbpf makes of .rodata), keyed by the map index that
 	// BPF_PSEUDO_MAP_IDX_VALUE loads carry.
 	std::map<uint32_t, std::vector<uint8_t>> frozen_maps;
+	// The kinsns this machine has, by kfunc name, with the BTF id and
+	// fd_array index a pass puts in the operand forms it emits. Empty:
+	// none (passes that need one change nothing).
+	KinsnMap kinsns;
 };
 
 class Pass {
@@ -51,12 +56,17 @@ public:
 	[[nodiscard]] virtual std::string_view summary() const = 0;
 	virtual Result<void> run(Rewriter &rw, const PassEnv &env,
 	                         std::vector<Site> &sites) const = 0;
+	// Does the pass only ever emit kinsns? "all" leaves it out where there
+	// are none.
+	[[nodiscard]] virtual bool needs_kinsns() const { return false; }
 };
 
 // The passes librejit knows, in pipeline order.
 std::vector<std::unique_ptr<Pass>> all_passes();
-// The passes named in a comma-separated list ("all" = every pass).
-Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list);
+// The passes named in a comma-separated list ("all" = every pass; with an
+// env, "all" leaves out the passes that need kinsns when env has none).
+Result<std::vector<std::unique_ptr<Pass>>> passes_by_name(std::string_view list,
+                                                          const PassEnv *env = nullptr);
 
 struct Optimized {
 	Program prog;
@@ -66,6 +76,7 @@ struct Optimized {
 
 // Run `passes` in order. A pass that fails leaves the program as the
 // previous pass produced it; its error is reported as a skipped site.
+// kinsn operand forms in `in` that env.kinsns names are bound first.
 Optimized run_passes(const Program &in, const std::vector<std::unique_ptr<Pass>> &passes,
                      const PassEnv &env = {});
 

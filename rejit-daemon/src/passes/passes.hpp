@@ -11,6 +11,7 @@ namespace rejit {
 std::unique_ptr<Pass> make_wide_load_pass();
 std::unique_ptr<Pass> make_zext_pass();
 std::unique_ptr<Pass> make_const_fold_pass();
+std::unique_ptr<Pass> make_rotate_pass();
 std::unique_ptr<Pass> make_dce_pass();
 
 } // namespace rejit

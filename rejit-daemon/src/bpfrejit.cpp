@@ -3,7 +3,8 @@
 //
 //   bpfrejit [-s SOCKET] [-j] status | list | profile ID | explain ID
 //                              | optimize ID | rollback ID
-//   bpfrejit opt OBJECT [prog NAME] [passes LIST]    (no daemon needed)
+//   bpfrejit opt OBJECT [prog NAME] [passes LIST] [kinsns LIST]
+//                                                    (no daemon needed)
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "rejit/fd.hpp"
 #include "rejit/insn.hpp"
+#include "rejit/kinsn.hpp"
 #include "rejit/object.hpp"
 #include "rejit/pass.hpp"
 
@@ -35,7 +37,12 @@ int usage(int code) {
 	fmt::print(code ? stderr : stdout,
 	           "usage: bpfrejit [-s SOCKET] [-j] {{status | list | profile ID | explain ID |\n"
 	           "                                  optimize ID | rollback ID}}\n"
-	           "       bpfrejit opt OBJECT [prog NAME] [passes LIST]\n");
+	           "       bpfrejit opt OBJECT [prog NAME] [passes LIST] [kinsns LIST]\n"
+	           "\n"
+	           "opt runs the passes (LIST: comma-separated, default all) over the programs\n"
+	           "of a BPF object offline. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
+	           "those kinsns exist with native operand forms (BTF id 0, fd_array index 1\n"
+	           "placeholders), to see what passes that need them (rotate) would do.\n");
 	return code;
 }
 
@@ -126,16 +133,50 @@ int client(const std::string &sock, bool as_json, const std::vector<std::string>
 	return (*resp)["ok"] == true ? 0 : 1;
 }
 
+// "rol64,rol32" or "all": kinsns with placeholder BTF id and fd_array index.
+rejit::Result<rejit::KinsnMap> pretend_kinsns(std::string_view list) {
+	rejit::KinsnMap m;
+	while (!list.empty()) {
+		const size_t comma = list.find(',');
+		std::string name(list.substr(0, comma));
+		list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+		if (name == "all") {
+			for (std::string_view f : rejit::kinsn_forms())
+				m[std::string(f)] = {0, 1, true, true};
+			continue;
+		}
+		if (!name.starts_with("bpf_"))
+			name = "bpf_" + name;
+		if (!rejit::kinsn_form(name)) {
+			std::string known;
+			for (std::string_view f : rejit::kinsn_forms())
+				known += fmt::format(" {}", f.substr(4));
+			return rejit::make_error(EINVAL, fmt::format("kinsns: no operand form {} "
+			                                             "(known:{})",
+			                                             name, known));
+		}
+		m[name] = {0, 1, true, true};
+	}
+	return m;
+}
+
 // Offline: run the passes over the programs of a BPF ELF object.
 int optimize_object(const std::vector<std::string> &args) {
 	std::string prog_name, pass_list = "all";
+	rejit::KinsnMap kinsns;
 	for (size_t i = 2; i + 1 < args.size(); i += 2) {
-		if (args[i] == "prog")
+		if (args[i] == "prog") {
 			prog_name = args[i + 1];
-		else if (args[i] == "passes")
+		} else if (args[i] == "passes") {
 			pass_list = args[i + 1];
-		else
+		} else if (args[i] == "kinsns") {
+			auto k = pretend_kinsns(args[i + 1]);
+			if (!k)
+				return fail(k.error().msg);
+			kinsns = std::move(k).value();
+		} else {
 			return usage(2);
+		}
 	}
 	if (args.size() % 2)
 		return usage(2);
@@ -154,7 +195,9 @@ int optimize_object(const std::vector<std::string> &args) {
 			rc = fail(fmt::format("{}: {}", op.name, op.prog.error().msg));
 			continue;
 		}
-		auto o = rejit::run_passes(*op.prog, *passes, op.env);
+		rejit::PassEnv env = op.env;
+		env.kinsns = kinsns;
+		auto o = rejit::run_passes(*op.prog, *passes, env);
 		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", op.name, op.section,
 		           rejit::slot_count(op.prog->insns), rejit::slot_count(o.prog.insns),
 		           o.changed(), rejit::explain(o));

@@ -167,6 +167,7 @@ int main(int argc, char **argv) {
 	Fd sigfd(signalfd(-1, &mask, SFD_CLOEXEC));
 
 	rejit::Daemon d(cfg);
+	d.discover_kinsns(); // logs what there is; again before every optimisation
 	d.tick(now_ms());
 	fmt::print(stderr, "bpfrejitd: watching programs every {} ms, passes {}, socket {}\n",
 	           cfg.interval_ms, cfg.passes, cfg.socket);

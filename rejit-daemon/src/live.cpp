@@ -3,13 +3,19 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <sstream>
 
 #include <fcntl.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+
+#include "rejit/kinsn.hpp"
 
 namespace rejit {
 namespace {
@@ -35,7 +41,134 @@ bool is_frozen(int fd) {
 	return false;
 }
 
+// The words of a sysfs text file; empty if it cannot be read.
+std::vector<std::string> words(const std::filesystem::path &p) {
+	std::ifstream f(p);
+	std::vector<std::string> w;
+	for (std::string s; f >> s;)
+		w.push_back(s);
+	return w;
+}
+
+bool has(const std::vector<std::string> &v, std::string_view x) {
+	return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+struct BtfCloser {
+	void operator()(btf *b) const { btf__free(b); }
+};
+using Btf = std::unique_ptr<btf, BtfCloser>;
+
+// Id and fd of the kernel BTF object named `module`.
+Result<std::pair<uint32_t, Fd>> module_btf(const std::string &module) {
+	for (__u32 id = 0; bpf_btf_get_next_id(id, &id) == 0;) {
+		Fd fd(bpf_btf_get_fd_by_id(id));
+		if (!fd)
+			continue; // gone meanwhile
+		char name[64] = {};
+		bpf_btf_info info{};
+		info.name = reinterpret_cast<uintptr_t>(name);
+		info.name_len = sizeof(name);
+		__u32 len = sizeof(info);
+		if (bpf_btf_get_info_by_fd(fd.get(), &info, &len) == 0 && module == name)
+			return std::pair{id, std::move(fd)};
+	}
+	return make_error(ENOENT, fmt::format("no BTF of module {} loaded", module));
+}
+
 } // namespace
+
+Result<Kinsns> Kinsns::discover(const std::string &dir) {
+	namespace fs = std::filesystem;
+	Kinsns k;
+	std::error_code ec;
+	if (!fs::is_directory(dir, ec))
+		return k;
+	for (const auto &e : fs::directory_iterator(dir, ec)) {
+		KinsnInfo ki;
+		ki.name = e.path().filename().string();
+		const auto mod = words(e.path() / "module");
+		ki.module = mod.empty() ? "" : mod[0];
+		ki.operand = has(words(e.path() / "forms"), "operand");
+		ki.native_operand = has(words(e.path() / "native"), "operand");
+		k.list_.push_back(std::move(ki));
+	}
+	if (ec)
+		return make_error(ec.value(), fmt::format("{}: {}", dir, ec.message()));
+	std::sort(k.list_.begin(), k.list_.end(),
+	          [](const KinsnInfo &a, const KinsnInfo &b) { return a.name < b.name; });
+	Btf vmlinux(btf__load_vmlinux_btf());
+	for (KinsnInfo &ki : k.list_) {
+		if (ki.module.empty()) {
+			ki.problem = "no owner module";
+			continue;
+		}
+		if (!vmlinux) {
+			ki.problem = "no vmlinux BTF";
+			continue;
+		}
+		auto mb = module_btf(ki.module);
+		if (!mb) {
+			ki.problem = mb.error().msg;
+			continue;
+		}
+		Btf split(btf__load_from_kernel_by_id_split(mb->first, vmlinux.get()));
+		const int id =
+		        split ? btf__find_by_name_kind(split.get(), ki.name.c_str(), BTF_KIND_FUNC)
+		              : -1;
+		if (id <= 0) {
+			ki.problem = fmt::format("{} not in the BTF of {}", ki.name, ki.module);
+			continue;
+		}
+		ki.btf_id = id;
+		if (!k.btf_.contains(ki.module))
+			k.btf_.emplace(ki.module, std::move(mb->second));
+	}
+	return k;
+}
+
+bool Kinsns::empty() const {
+	return std::none_of(list_.begin(), list_.end(),
+	                    [](const KinsnInfo &k) { return k.problem.empty(); });
+}
+
+int Kinsns::btf_fd(const std::string &module) const {
+	auto it = btf_.find(module);
+	return it == btf_.end() ? -1 : it->second.get();
+}
+
+std::vector<std::string> Kinsns::modules() const {
+	std::vector<std::string> m;
+	for (const auto &[name, fd] : btf_)
+		m.push_back(name);
+	return m;
+}
+
+KinsnMap Kinsns::refs(const std::map<std::string, int16_t> &slots) const {
+	KinsnMap m;
+	for (const KinsnInfo &k : list_) {
+		auto slot = slots.find(k.module);
+		if (!k.problem.empty() || slot == slots.end())
+			continue;
+		m[k.name] = {k.btf_id, slot->second, k.operand, k.native_operand};
+	}
+	return m;
+}
+
+std::string Kinsns::describe() const {
+	std::string s;
+	for (const KinsnInfo &k : list_) {
+		s += s.empty() ? "" : ", ";
+		if (!k.problem.empty())
+			s += fmt::format("{} (unusable: {})", k.name, k.problem);
+		else
+			s += fmt::format("{} ({}, {})", k.name, k.module,
+			                 !k.operand         ? "call form only"
+			                 : k.native_operand ? "operand form, native"
+			                                    : "operand form, not native");
+	}
+	return s.empty() ? "none" : s;
+}
 
 Result<LiveProg> LiveProg::open(uint32_t id) {
 	Fd fd(bpf_prog_get_fd_by_id(id));
@@ -165,11 +298,18 @@ Result<std::vector<Fd>> LiveProg::orig_maps() const {
 	return maps;
 }
 
-Result<PassEnv> LiveProg::pass_env() const {
+Result<PassEnv> LiveProg::pass_env(const Kinsns *kinsns) const {
 	auto maps = orig_maps();
 	if (!maps)
 		return maps.error();
 	PassEnv env;
+	if (kinsns && !kinsns->empty()) {
+		auto o = orig();
+		if (!o)
+			return o.error();
+		env.kinsns =
+		        kinsns->refs(kinsn_btf_slots(o->insns, maps->size(), kinsns->modules()));
+	}
 	for (uint32_t idx = 0; idx < maps->size(); idx++) {
 		const int fd = (*maps)[idx].get();
 		bpf_map_info mi{};
@@ -190,13 +330,37 @@ Result<PassEnv> LiveProg::pass_env() const {
 	return env;
 }
 
-Result<void> LiveProg::rejit(const Program &p) const {
+Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns) const {
 	auto maps = orig_maps();
 	if (!maps)
 		return maps.error();
 	std::vector<int> fds;
 	for (const Fd &m : *maps)
 		fds.push_back(m.get());
+	const bool has_kinsns = std::any_of(p.insns.begin(), p.insns.end(),
+	                                    [](const Insn &in) { return in.is_kinsn(); });
+	if (kinsns && has_kinsns) {
+		auto o = orig();
+		if (!o)
+			return o.error();
+		// The module BTFs pass_env() gave indexes to, where p uses them.
+		// Gaps (indexes of load-time kfunc BTFs the kernel resolves
+		// itself, or 0 without maps) get one of those fds too.
+		std::map<int16_t, int> at;
+		for (const auto &[module, slot] :
+		     kinsn_btf_slots(o->insns, maps->size(), kinsns->modules()))
+			for (const Insn &in : p.insns)
+				if (in.is_kinsn() && in.off == slot) {
+					at[slot] = kinsns->btf_fd(module);
+					break;
+				}
+		if (!at.empty()) {
+			fds.resize(std::max(fds.size(), size_t(at.rbegin()->first) + 1),
+			           at.begin()->second);
+			for (const auto &[slot, fd] : at)
+				fds[size_t(slot)] = fd;
+		}
+	}
 	const std::vector<bpf_insn> raw = encode(p.insns);
 	std::string log(1 << 20, '\0');
 	bpf_prog_rejit_opts opts{};

@@ -195,6 +195,23 @@ int main(int argc, char **argv) {
 		return usage();
 	libbpf_set_print([](libbpf_print_level, const char *, va_list) { return 0; });
 	const auto passes = all_passes();
+	// kinsns of this kernel (kinsn_bitops loaded in the VM): rewrites that
+	// use them are verified by the kernel like the others.
+	auto discovered = Kinsns::discover();
+	Kinsns kinsns;
+	if (discovered)
+		kinsns = std::move(discovered).value();
+	if (kinsns.empty())
+		fmt::print("kinsns: none{}; passes that need them (rotate) change nothing\n",
+		           discovered ? "" : " (" + discovered.error().str() + ")");
+	else
+		fmt::print("kinsns: {}\n", kinsns.describe());
+	// Offline the module BTFs have no fd_array index yet: any will do to
+	// find the programs a pass changes.
+	std::map<std::string, int16_t> any_slot;
+	for (const std::string &m : kinsns.modules())
+		any_slot[m] = 1;
+	const KinsnMap offline_kinsns = kinsns.refs(any_slot);
 
 	size_t objects = 0, programs = 0, offline_changed = 0, loadable = 0, changed = 0;
 	size_t accepted = 0, rejected = 0, unsupported = 0, runnable = 0, identical = 0,
@@ -209,7 +226,9 @@ int main(int argc, char **argv) {
 		std::vector<std::string> names;
 		for (const ObjectProgram &op : *progs) {
 			programs++;
-			if (op.prog && run_passes(*op.prog, passes, op.env).changed())
+			PassEnv env = op.env;
+			env.kinsns = offline_kinsns;
+			if (op.prog && run_passes(*op.prog, passes, env).changed())
 				names.push_back(op.name);
 		}
 		offline_changed += names.size();
@@ -220,7 +239,8 @@ int main(int argc, char **argv) {
 			loadable++;
 			auto live_a = LiveProg::from_fd(bpf_program__fd(a->prog));
 			auto orig = live_a ? live_a->orig() : Result<Program>(live_a.error());
-			auto env = live_a ? live_a->pass_env() : Result<PassEnv>(live_a.error());
+			auto env = live_a ? live_a->pass_env(&kinsns)
+			                  : Result<PassEnv>(live_a.error());
 			if (!orig || !env)
 				continue;
 			Optimized o = run_passes(*orig, passes, *env);
@@ -234,7 +254,8 @@ int main(int argc, char **argv) {
 			auto b = load_alone(path, name);
 			auto live_b = b ? LiveProg::from_fd(bpf_program__fd(b->prog))
 			                : Result<LiveProg>(b.error());
-			auto res = live_b ? live_b->rejit(o.prog) : Result<void>(live_b.error());
+			auto res = live_b ? live_b->rejit(o.prog, &kinsns)
+			                  : Result<void>(live_b.error());
 			auto ia = live_a->info();
 			auto ib = live_b ? live_b->info() : Result<ProgInfo>(live_b.error());
 			if (ia && ib) {

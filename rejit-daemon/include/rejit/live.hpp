@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,39 @@ struct ProgInfo {
 	uint32_t orig_insns = 0;
 };
 
+// A kinsn registered on this machine: /sys/kernel/bpf_kinsn/<name>/.
+struct KinsnInfo {
+	std::string name;            // its kfunc
+	std::string module;          // owner module, whose BTF has the kfunc
+	bool operand = false;        // has an operand form
+	bool native_operand = false; // ... that this machine's JIT emits natively
+	int32_t btf_id = 0;          // of the kfunc in the module's BTF; 0: not found
+	std::string problem;         // why it cannot be used, if it cannot
+};
+
+// The kinsns of the running kernel, with an fd of each module's BTF (the
+// fd_array entry a re-JIT using them needs).
+class Kinsns {
+public:
+	// No sysfs directory means no kinsns, not an error.
+	static Result<Kinsns> discover(const std::string &dir = "/sys/kernel/bpf_kinsn");
+
+	[[nodiscard]] const std::vector<KinsnInfo> &list() const { return list_; }
+	// Usable ones: BTF id and module BTF found.
+	[[nodiscard]] bool empty() const;
+	// Module BTF fd, -1 if none.
+	[[nodiscard]] int btf_fd(const std::string &module) const;
+	[[nodiscard]] std::vector<std::string> modules() const;
+	// The usable kinsns for a PassEnv, off from `slots` (module -> index).
+	[[nodiscard]] KinsnMap refs(const std::map<std::string, int16_t> &slots) const;
+	// One line for logs: "bpf_rol64 (kinsn_bitops, operand form, native), ...".
+	[[nodiscard]] std::string describe() const;
+
+private:
+	std::vector<KinsnInfo> list_;
+	std::map<std::string, Fd> btf_;
+};
+
 class LiveProg {
 public:
 	static Result<LiveProg> open(uint32_t id);
@@ -41,12 +75,16 @@ public:
 	// references index info's orig_map_ids.
 	[[nodiscard]] Result<Program> orig() const;
 	// What the passes may know about the maps orig() refers to: the values
-	// of those that can never change (frozen_maps).
-	[[nodiscard]] Result<PassEnv> pass_env() const;
+	// of those that can never change (frozen_maps); with `kinsns`, those
+	// too, each module BTF at an fd_array index of its own for this
+	// program (kinsn_btf_slots()).
+	[[nodiscard]] Result<PassEnv> pass_env(const Kinsns *kinsns = nullptr) const;
 	// BPF_PROG_REJIT with `p`, whose map references index the same maps as
-	// orig() (and with the program's BTF if p has func_info). On failure the
-	// program is unchanged and the error carries the end of the verifier log.
-	Result<void> rejit(const Program &p) const;
+	// orig() (and with the program's BTF if p has func_info). If p has
+	// kinsn operand forms from pass_env(kinsns), their module BTFs go into
+	// fd_array at the indexes pass_env() gave them. On failure the program
+	// is unchanged and the error carries the end of the verifier log.
+	Result<void> rejit(const Program &p, const Kinsns *kinsns = nullptr) const;
 
 private:
 	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}

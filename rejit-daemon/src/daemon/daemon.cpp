@@ -23,6 +23,20 @@ json error(std::string msg) {
 Daemon::Daemon(Config cfg)
     : cfg_(std::move(cfg)), policy_(cfg_), budget_(cfg_.max_rejits_per_minute) {}
 
+void Daemon::discover_kinsns() {
+	auto k = Kinsns::discover();
+	if (!k) {
+		log("kinsns: " + k.error().str());
+		return; // keep what we had
+	}
+	kinsns_ = std::move(k).value();
+	if (std::string seen = kinsns_.describe(); seen != kinsns_seen_) {
+		log(fmt::format("kinsns: {}{}", seen,
+		                kinsns_.empty() ? " (passes needing them are off)" : ""));
+		kinsns_seen_ = std::move(seen);
+	}
+}
+
 void Daemon::decide(Record &r, State s, std::string why) {
 	r.state = s;
 	r.why = std::move(why);
@@ -97,16 +111,19 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 	auto p = LiveProg::open(r.info.id);
 	if (!p)
 		return log(p.error().str());
+	discover_kinsns();
 	auto before = p->info();
 	auto orig = p->orig();
-	auto env = p->pass_env();
+	auto env = p->pass_env(&kinsns_);
 	if (!before)
 		return decide(r, State::Rejected, before.error().str());
 	if (!orig)
 		return decide(r, State::Rejected, orig.error().str());
 	if (!env)
 		return decide(r, State::Rejected, env.error().str());
-	auto passes = passes_by_name(cfg_.passes);
+	auto passes = passes_by_name(cfg_.passes, &*env);
+	if (!passes) // validated at start; cannot happen
+		return decide(r, State::Rejected, passes.error().str());
 	Optimized o = run_passes(*orig, *passes, *env);
 	r.explain = explain(o);
 	r.sites = o.changed();
@@ -127,7 +144,7 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 		                r.info.name, cfg_.max_rejits_per_minute));
 		return;
 	}
-	if (auto res = p->rejit(o.prog); !res) {
+	if (auto res = p->rejit(o.prog, &kinsns_); !res) {
 		rejected_++;
 		return decide(r, State::Rejected, res.error().str());
 	}
@@ -197,7 +214,8 @@ json Daemon::handle(const json &req, uint64_t now_ms) {
 		        {"rejits", rejits_},
 		        {"rollbacks", rollbacks_},
 		        {"rejected", rejected_},
-		        {"passes", cfg_.passes}};
+		        {"passes", cfg_.passes},
+		        {"kinsns", kinsns_seen_}};
 	}
 	if (cmd == "list") {
 		json list = json::array();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/policy.hpp"
+#include "rejit/live.hpp"
 #include "rejit/pass.hpp"
 
 namespace rejit {
@@ -27,6 +28,10 @@ public:
 	void shutdown();
 
 	[[nodiscard]] const Config &config() const { return cfg_; }
+	// Look again which kinsns the kernel has (modules come and go); logs
+	// a change. Cheap: a few sysfs files and BTF ids.
+	void discover_kinsns();
+	[[nodiscard]] const Kinsns &kinsns() const { return kinsns_; }
 
 private:
 	void adopt(uint32_t id);
@@ -39,6 +44,8 @@ private:
 	Policy policy_;
 	Budget budget_;
 	std::map<uint32_t, Record> progs_;
+	Kinsns kinsns_;
+	std::string kinsns_seen_; // describe() at the last discovery
 	unsigned rejits_ = 0, rollbacks_ = 0, rejected_ = 0;
 };
 

@@ -17,7 +17,10 @@
 // chance from a real difference. Prints a table; exits 1 if any rewrite was
 // rejected or behaved differently. Programs whose attach path the kernel
 // cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
-// apart: the kernel refuses them before verifying anything.
+// apart: the kernel refuses them before verifying anything. Where the
+// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops loaded), passes
+// use them as the daemon does (rotate), module BTF in fd_array included;
+// without, it says so once.
 #include <algorithm>
 #include <cmath>
 #include <cstring>

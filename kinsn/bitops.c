@@ -12,6 +12,9 @@
  *   u64 bpf_ctz64(u64 x) __ksym;                 64 for 0
  *   u64 bpf_select64(u64 cond, u64 a, u64 b) __ksym;   cond ? a : b
  *   u64 bpf_bextr64(u64 x, u32 start, u32 len) __ksym;
+ *
+ * bpf_rol64 and bpf_rol32 also have an operand form (rotate a register by
+ * an immediate in place, kinsn_defs.h), for rewriters of compiled code.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -99,7 +102,9 @@ static int __init bitops_init(void)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(bitops_funcs) != ARRAY_SIZE(kinsn_bitops_defs));
 	return kinsn_module_init(bitops_kinsns, kinsn_bitops_defs, bitops_funcs,
-				 ARRAY_SIZE(bitops_funcs), &bitops_set, native);
+				 ARRAY_SIZE(bitops_funcs), kinsn_bitops_op_defs,
+				 ARRAY_SIZE(kinsn_bitops_op_defs), &bitops_set,
+				 native);
 }
 
 static void __exit bitops_exit(void)

@@ -61,7 +61,8 @@ static int __init crc32c_init(void)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(crc32c_funcs) != ARRAY_SIZE(kinsn_crc32c_defs));
 	return kinsn_module_init(crc32c_kinsns, kinsn_crc32c_defs, crc32c_funcs,
-				 ARRAY_SIZE(crc32c_funcs), &crc32c_set, native);
+				 ARRAY_SIZE(crc32c_funcs), NULL, 0, &crc32c_set,
+				 native);
 }
 
 static void __exit crc32c_exit(void)

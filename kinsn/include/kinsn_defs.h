@@ -16,9 +16,13 @@
 
 #ifdef __KERNEL__
 #include <linux/types.h>
+#include <uapi/linux/bpf.h>
 #else
+#include <linux/bpf.h>
 #include <stdint.h>
 typedef uint8_t u8;
+typedef uint16_t u16;
+typedef int32_t s32;
 typedef uint32_t u32;
 typedef uint64_t u64;
 #endif
@@ -213,6 +217,112 @@ static const struct kinsn_def kinsn_bitops_defs[] = {
 	{ "bpf_bextr64", kinsn_bextr64, KINSN_CPU_BMI1, 17,
 	  { 0x40, 0x0f, 0xb6, 0xce, 0x0f, 0xb6, 0xc2, 0xc1, 0xe0, 0x08,
 	    0x09, 0xc8, 0xc4, 0xe2, 0xf8, 0xf7, 0xc7 } },
+};
+
+/*
+ * Operand forms: a kinsn as one two-slot instruction that names its
+ * registers, for rewriters. Slot 0 is a call with src_reg
+ * BPF_PSEUDO_KINSN_CALL, imm the kfunc's BTF id and off its module BTF's
+ * fd_array index (as for kfunc calls); slot 1 (code 0) carries the
+ * operands in dst_reg, src_reg, off and imm.
+ *
+ * Its meaning is a sequence of plain BPF instructions for those operands:
+ * the verifier checks the program as if the sequence stood there, then
+ * marks the registers in the clobber mask unreadable; the interpreter and
+ * JITs without an emitter run the sequence. The native code must leave
+ * every register the sequence writes with the value the sequence gives,
+ * except the clobbered ones.
+ */
+#define KINSN_OP_MAX 8 /* plain instructions of one operand form, at most */
+
+struct kinsn_op_def {
+	const char *name; /* the kfunc naming the kinsn */
+	/*
+	 * The plain sequence for the operands @op to @out (at most
+	 * KINSN_OP_MAX), the clobbered registers to @clobber (bit n = Rn).
+	 * Returns the number of instructions, or -1 for invalid operands.
+	 */
+	int (*expand)(const struct bpf_insn *op, struct bpf_insn *out,
+		      u16 *clobber);
+	enum kinsn_cpu cpu;
+	/*
+	 * x86-64 code to @buf (at most KINSN_X86_MAX bytes) for valid
+	 * operands @op; @dst and @src are the x86 registers (0-15) the JIT
+	 * gave BPF registers op->dst_reg and op->src_reg. Returns its length.
+	 */
+	int (*x86)(const struct bpf_insn *op, u8 dst, u8 src, u8 *buf);
+};
+
+static inline struct bpf_insn kinsn_insn(u8 code, u8 dst, u8 src, s32 imm)
+{
+	struct bpf_insn insn = { .code = code, .dst_reg = dst, .src_reg = src,
+				 .imm = imm };
+
+	return insn;
+}
+
+/*
+ * Rotate left by an immediate: dst = rol(dst, imm) for 1 <= imm < width,
+ * the 32-bit form zero-extending. src is scratch (clobbered), != dst. The
+ * sequence is how compilers write a rotate, so it matches their code.
+ */
+static inline int kinsn_rol_expand(const struct bpf_insn *op,
+				   struct bpf_insn *out, u16 *clobber, int w)
+{
+	u8 cls = w == 64 ? BPF_ALU64 : BPF_ALU, d = op->dst_reg, s = op->src_reg;
+
+	if (d > BPF_REG_9 || s > BPF_REG_9 || d == s || op->off ||
+	    op->imm < 1 || op->imm >= w)
+		return -1;
+	out[0] = kinsn_insn(cls | BPF_MOV | BPF_X, s, d, 0);
+	out[1] = kinsn_insn(cls | BPF_RSH | BPF_K, s, 0, w - op->imm);
+	out[2] = kinsn_insn(cls | BPF_LSH | BPF_K, d, 0, op->imm);
+	out[3] = kinsn_insn(cls | BPF_OR | BPF_X, d, s, 0);
+	*clobber = 1u << s;
+	return 4;
+}
+
+static inline int kinsn_rol64_expand(const struct bpf_insn *op,
+				     struct bpf_insn *out, u16 *clobber)
+{
+	return kinsn_rol_expand(op, out, clobber, 64);
+}
+
+static inline int kinsn_rol32_expand(const struct bpf_insn *op,
+				     struct bpf_insn *out, u16 *clobber)
+{
+	return kinsn_rol_expand(op, out, clobber, 32);
+}
+
+/* rol r64|r32, imm8: [REX] c1 /0 ib */
+static inline int kinsn_rol_x86(const struct bpf_insn *op, u8 dst, u8 *buf,
+				int w)
+{
+	int n = 0;
+
+	if (w == 64 || dst >= 8)
+		buf[n++] = 0x40 | (w == 64 ? 0x08 : 0) | (dst >> 3);
+	buf[n++] = 0xc1;
+	buf[n++] = 0xc0 | (dst & 7);
+	buf[n++] = (u8)op->imm;
+	return n;
+}
+
+static inline int kinsn_rol64_x86(const struct bpf_insn *op, u8 dst, u8 src,
+				  u8 *buf)
+{
+	return kinsn_rol_x86(op, dst, buf, 64);
+}
+
+static inline int kinsn_rol32_x86(const struct bpf_insn *op, u8 dst, u8 src,
+				  u8 *buf)
+{
+	return kinsn_rol_x86(op, dst, buf, 32);
+}
+
+static const struct kinsn_op_def kinsn_bitops_op_defs[] = {
+	{ "bpf_rol64", kinsn_rol64_expand, KINSN_CPU_BASE, kinsn_rol64_x86 },
+	{ "bpf_rol32", kinsn_rol32_expand, KINSN_CPU_BASE, kinsn_rol32_x86 },
 };
 
 #endif /* KINSN_DEFS_H */

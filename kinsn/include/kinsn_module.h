@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What every kinsn module does: register its kfuncs (bodies = meaning) and
- * one kinsn descriptor per kfunc whose x86 code the boot CPU can run.
+ * one kinsn descriptor per kfunc, with x86 code where the boot CPU can run
+ * it and an operand form where kinsn_defs.h gives one.
  */
 #ifndef KINSN_MODULE_H
 #define KINSN_MODULE_H
@@ -19,17 +20,37 @@
 struct kinsn_entry {
 	struct bpf_kinsn kinsn;
 	const struct kinsn_def *def;
+	const struct kinsn_op_def *op;	/* NULL: no operand form */
 };
+
+static inline const struct kinsn_entry *to_entry(const struct bpf_kinsn *kinsn)
+{
+	return container_of(kinsn, struct kinsn_entry, kinsn);
+}
+
+static int kinsn_expand(const struct bpf_kinsn *kinsn,
+			const struct bpf_insn *op, struct bpf_insn *seq,
+			u16 *clobber)
+{
+	int cnt = to_entry(kinsn)->op->expand(op, seq, clobber);
+
+	return cnt < 0 ? -EINVAL : cnt;
+}
 
 #ifdef CONFIG_X86_64
 static int kinsn_emit_x86(const struct bpf_kinsn *kinsn, u8 *buf,
 			  const struct bpf_insn *insn)
 {
-	const struct kinsn_def *def =
-		container_of(kinsn, struct kinsn_entry, kinsn)->def;
+	const struct kinsn_def *def = to_entry(kinsn)->def;
 
 	memcpy(buf, def->x86, def->x86_len);
 	return def->x86_len;
+}
+
+static int kinsn_emit_x86_op(const struct bpf_kinsn *kinsn, u8 *buf,
+			     const struct bpf_insn *op, u8 dst, u8 src)
+{
+	return to_entry(kinsn)->op->x86(op, dst, src, buf);
 }
 
 static bool kinsn_cpu_has(enum kinsn_cpu cpu)
@@ -56,24 +77,43 @@ static inline void kinsn_module_exit(struct kinsn_entry *e, unsigned int cnt)
 		bpf_kinsn_unregister(&e[cnt].kinsn);
 }
 
+static inline const struct kinsn_op_def *
+kinsn_op_find(const char *name, const struct kinsn_op_def *ops,
+	      unsigned int nops)
+{
+	while (nops--)
+		if (!strcmp(ops[nops].name, name))
+			return &ops[nops];
+	return NULL;
+}
+
 /*
  * Register the kfuncs of @set (whose functions @funcs are in the order of
- * @defs) and their kinsns; @native false leaves every kinsn without
- * emitter, so that the JIT calls the C bodies (for tests).
+ * @defs) and their kinsns, with the operand forms in @ops; @native false
+ * leaves every kinsn without emitter, so that the JIT calls the C bodies
+ * and runs the plain sequences of operand forms (for tests).
  */
 static inline int kinsn_module_init(struct kinsn_entry *e,
 				    const struct kinsn_def *defs,
 				    void *const *funcs, unsigned int cnt,
+				    const struct kinsn_op_def *ops,
+				    unsigned int nops,
 				    const struct btf_kfunc_id_set *set,
 				    bool native)
 {
 	unsigned int i, emitters = 0;
 	int err = 0;
 
+	BUILD_BUG_ON(KINSN_OP_MAX > BPF_KINSN_MAX_SEQ);
+	BUILD_BUG_ON(KINSN_X86_MAX > BPF_KINSN_MAX_LEN);
 	for (i = 0; i < cnt && !err; i++) {
 		e[i].def = &defs[i];
+		e[i].op = kinsn_op_find(defs[i].name, ops, nops);
 		e[i].kinsn.name = defs[i].name;
 		e[i].kinsn.func = funcs[i];
+		e[i].kinsn.owner = THIS_MODULE;
+		if (e[i].op)
+			e[i].kinsn.expand = kinsn_expand;
 #ifdef CONFIG_X86_64
 		if (native && kinsn_cpu_has(defs[i].cpu)) {
 			e[i].kinsn.emit_x86 = kinsn_emit_x86;
@@ -82,6 +122,8 @@ static inline int kinsn_module_init(struct kinsn_entry *e,
 			pr_info("%s: CPU lacks the instruction, calls stay calls\n",
 				defs[i].name);
 		}
+		if (native && e[i].op && kinsn_cpu_has(e[i].op->cpu))
+			e[i].kinsn.emit_x86_op = kinsn_emit_x86_op;
 #endif
 		err = bpf_kinsn_register(&e[i].kinsn);
 	}

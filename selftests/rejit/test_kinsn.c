@@ -13,88 +13,17 @@
  *
  *   test_kinsn KINSN.BPF.O MODULE_DIR
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "../../kinsn/include/kinsn_defs.h"
 #include "../progs/kinsn_batch.h"
+#include "kinsn_util.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define RUNS 200 /* x KINSN_BATCH = 102,400 inputs per kinsn and tier */
 
 static const char *obj_path, *mod_dir;
-static char libbpf_log[65536];
-static size_t libbpf_log_len;
-
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_DEBUG && libbpf_log_len < sizeof(libbpf_log))
-		libbpf_log_len += vsnprintf(libbpf_log + libbpf_log_len,
-					    sizeof(libbpf_log) - libbpf_log_len, fmt, ap);
-	return 0;
-}
-
-static const char *const modules[] = { "kinsn_crc32c", "kinsn_bitops" };
-
-static void load_modules(const char *params)
-{
-	char path[4096];
-	size_t i;
-	int fd;
-
-	for (i = 0; i < ARRAY_SIZE(modules); i++) {
-		snprintf(path, sizeof(path), "%s/%s.ko", mod_dir, modules[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open %s: %s", path, strerror(errno));
-		if (syscall(SYS_finit_module, fd, params, 0))
-			fail("load %s %s: %s", modules[i], params, strerror(errno));
-		close(fd);
-	}
-}
-
-static int unload_module(const char *name)
-{
-	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
-}
-
-static void unload_modules(void)
-{
-	size_t i;
-	int err;
-
-	/* Programs drop their module references after an RCU grace period. */
-	for (i = 0; i < ARRAY_SIZE(modules); i++) {
-		int tries = 100;
-
-		while ((err = unload_module(modules[i])) == -EWOULDBLOCK && --tries)
-			usleep(100000);
-		if (err)
-			fail("unload %s: %s", modules[i], strerror(-err));
-	}
-}
 
 static const struct {
 	const struct kinsn_def *defs;
@@ -313,12 +242,12 @@ int main(int argc, char **argv)
 	printf("  without modules, load refused: %.*s\n", (int)strcspn(line ?: "", "\n"), line ?: "");
 	bpf_object__close(obj);
 
-	load_modules("");
+	load_modules(mod_dir, "");
 	inputs = check_tier("native", true);
 	unload_modules();
 	printf("  modules unloaded after the programs went\n");
 
-	load_modules("native=0");
+	load_modules(mod_dir, "native=0");
 	inputs += check_tier("C body", false);
 	unload_modules();
 	printf("kinsn: %ld inputs, all equal to the meaning\n", inputs);

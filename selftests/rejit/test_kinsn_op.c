@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kinsn operand form in the VM: programs carrying BPF_PSEUDO_KINSN_CALL
+ * pairs (rotate by an immediate, the registers named in the instruction),
+ * for several register allocations, widths and rotate counts:
+ *  - results equal the meaning (kinsn_defs.h) on >= 100,000 inputs per
+ *    kinsn, with native code (the xlated program keeps the pair and the
+ *    image holds one rol) and with native=0 (the plain sequence stays);
+ *  - the same with constant blinding (bpf_jit_harden=2);
+ *  - BPF_PROG_REJIT of a program written with the plain idiom into one
+ *    with the pair, as bpfrejitd does, with the module BTF in fd_array;
+ *  - /sys/kernel/bpf_kinsn describes each kinsn;
+ *  - refused: the scratch register read afterwards, bad operands (R10,
+ *    rotate count 0 or the width, dst == scratch), a jump into the
+ *    operands, a kinsn without operand form, an unknown BTF id, a missing
+ *    operand slot, and every pair once the module is gone.
+ *
+ *   test_kinsn_op MODULE_DIR
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "../../kinsn/include/kinsn_defs.h"
+#include "kinsn_util.h"
+
+#define N 32	   /* inputs per run, unrolled */
+#define RUNS 120   /* runs per program */
+#define MAX_INSNS 512
+
+/* ctx of the syscall programs: inputs, and the results they write. */
+struct io {
+	__u64 in[N];
+	__u64 out[N];
+};
+
+/* x86-64 JIT register of each BPF register (arch/x86/net/bpf_jit_comp.c). */
+static const __u8 x86_reg[] = { 0, 7, 6, 2, 1, 8, 3, 13, 14, 15 };
+
+struct kinsn_ref {
+	const struct kinsn_op_def *def;
+	const struct kinsn_def *call_def; /* the meaning */
+	int width;
+	__s32 btf_id;
+};
+
+static struct kinsn_ref refs[] = {
+	{ &kinsn_bitops_op_defs[0], &kinsn_bitops_defs[0], 64 },
+	{ &kinsn_bitops_op_defs[1], &kinsn_bitops_defs[2], 32 },
+};
+
+static const char *mod_dir;
+static int btf_fd = -1; /* kinsn_bitops's BTF, fd_array[1] */
+
+static struct bpf_insn raw(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
+{
+	struct bpf_insn insn = { .code = code, .dst_reg = dst, .src_reg = src,
+				 .off = off, .imm = imm };
+
+	return insn;
+}
+
+/* A kinsn in operand form: two slots. */
+static int emit_pair(struct bpf_insn *p, const struct kinsn_ref *k, __u8 dst, __u8 src,
+		     __s32 imm)
+{
+	p[0] = raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, 1, k->btf_id);
+	p[1] = raw(0, dst, src, 0, imm);
+	return 2;
+}
+
+/* The idiom a compiler writes (the kinsn's own plain sequence). */
+static int emit_plain(struct bpf_insn *p, const struct kinsn_ref *k, __u8 dst, __u8 src,
+		      __s32 imm)
+{
+	struct bpf_insn op = raw(0, dst, src, 0, imm);
+	__u16 clobber;
+
+	return k->def->expand(&op, p, &clobber);
+}
+
+/*
+ * for each input j: dst = in[j]; dst = rol(dst, imm) (scratch src);
+ * out[j] = dst. @base holds the ctx pointer, different from dst and src.
+ */
+static int build(struct bpf_insn *p, const struct kinsn_ref *k, bool pair, __u8 dst, __u8 src,
+		 __u8 base, __s32 imm)
+{
+	int n = 0, j;
+
+	if (base != BPF_REG_1)
+		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, base, BPF_REG_1, 0, 0);
+	for (j = 0; j < N; j++) {
+		p[n++] = raw(BPF_LDX | BPF_MEM | BPF_DW, dst, base, 8 * j, 0);
+		n += (pair ? emit_pair : emit_plain)(p + n, k, dst, src, imm);
+		p[n++] = raw(BPF_STX | BPF_MEM | BPF_DW, base, dst, 8 * (N + j), 0);
+	}
+	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return n;
+}
+
+static int fd_array[2];
+
+/* Load a syscall program; -errno on failure with the verifier log in libbpf_log. */
+static int load(const struct bpf_insn *insns, int cnt)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .prog_flags = BPF_F_SLEEPABLE,
+		    .fd_array = fd_array, .log_buf = libbpf_log, .log_size = sizeof(libbpf_log),
+		    .log_level = 1);
+	int fd;
+
+	libbpf_log[0] = 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_SYSCALL, "kinsn_op", "GPL", insns, cnt, &opts);
+	return fd < 0 ? -errno : fd;
+}
+
+/* xlated instruction count and JITed image of a program. */
+static __u32 prog_code(int fd, unsigned char *image, __u32 *image_len)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	info.jited_prog_len = *image_len;
+	info.jited_prog_insns = (__u64)(unsigned long)image;
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		fail("prog info: %s", strerror(errno));
+	*image_len = info.jited_prog_len;
+	return info.xlated_prog_len / sizeof(struct bpf_insn);
+}
+
+static __u64 rnd(void)
+{
+	__u64 x = (__u64)random() << 33 ^ (__u64)random() << 11 ^ random();
+
+	return x >> (random() % 64 < 16 ? random() % 64 : 0);
+}
+
+/* Runs the program RUNS times on N inputs each; returns wrong results. */
+static long check_results(int fd, const struct kinsn_ref *k, __s32 imm, long *inputs)
+{
+	static const __u64 edges[] = { 0, 1, 0x80000000, 0xffffffff, 1ull << 63, ~0ull };
+	long wrong = 0;
+	struct io io;
+	int run, j;
+
+	for (run = 0; run < RUNS; run++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &io, .ctx_size_in = sizeof(io));
+
+		for (j = 0; j < N; j++) {
+			io.in[j] = run == 0 && j < (int)ARRAY_SIZE(edges) ? edges[j] : rnd();
+			io.out[j] = 0x5a5a5a5a5a5a5a5a;
+		}
+		if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
+			fail("%s: test run: %s", k->def->name, strerror(errno));
+		for (j = 0; j < N; j++) {
+			__u64 want = k->call_def->meaning(io.in[j], imm, 0);
+
+			if (io.out[j] != want && wrong++ < 3)
+				printf("  %s(%#llx, %d) = %#llx, meaning %#llx\n", k->def->name,
+				       io.in[j], imm, io.out[j], want);
+		}
+		*inputs += N;
+	}
+	return wrong;
+}
+
+/* Register allocations (dst, scratch, ctx base): R0, R5, R9, callee-saved. */
+static const __u8 allocs[][3] = {
+	{ BPF_REG_0, BPF_REG_1, BPF_REG_2 }, { BPF_REG_5, BPF_REG_9, BPF_REG_1 },
+	{ BPF_REG_9, BPF_REG_0, BPF_REG_6 }, { BPF_REG_3, BPF_REG_6, BPF_REG_7 },
+	{ BPF_REG_7, BPF_REG_8, BPF_REG_4 }, { BPF_REG_1, BPF_REG_2, BPF_REG_3 },
+};
+static const __s32 counts[] = { 1, 7, 13, 16, 31, 32, 51, 63 };
+
+/*
+ * Every kinsn x allocation x count: the pair's results against the
+ * meaning, its xlated length (pair kept natively, plain sequence
+ * otherwise, unless blinded) and, natively, its rol in the image.
+ * Returns inputs checked.
+ */
+static long check_tier(const char *tier, bool native, bool blinded)
+{
+	static unsigned char image[65536];
+	struct bpf_insn insns[MAX_INSNS];
+	long inputs = 0;
+	size_t r, a, c;
+
+	srandom(1);
+	for (r = 0; r < ARRAY_SIZE(refs); r++) {
+		const struct kinsn_ref *k = &refs[r];
+		long before = inputs, progs = 0;
+
+		for (a = 0; a < ARRAY_SIZE(allocs); a++) {
+			__u8 dst = allocs[a][0], src = allocs[a][1], base = allocs[a][2];
+
+			for (c = 0; c < ARRAY_SIZE(counts) && counts[c] < k->width; c++) {
+				struct bpf_insn op = raw(0, dst, src, 0, counts[c]), plain[KINSN_OP_MAX];
+				int cnt = build(insns, k, true, dst, src, base, counts[c]), fd;
+				__u32 image_len = sizeof(image), xlated, want;
+				__u8 rol[KINSN_X86_MAX];
+				int rol_len = k->def->x86(&op, x86_reg[dst], x86_reg[src], rol);
+				__u16 clobber;
+				bool has_rol;
+
+				fd = load(insns, cnt);
+				if (fd < 0)
+					fail("%s %s r%d,r%d,%d: load: %s\n%s", tier, k->def->name, dst,
+					     src, counts[c], strerror(-fd), libbpf_log);
+				xlated = prog_code(fd, image, &image_len);
+				/* natively 2 slots per kinsn, else its plain sequence */
+				want = cnt + (native ? 0 : N * (k->def->expand(&op, plain, &clobber) - 2));
+				/* blinding rewrites the immediates of other insns */
+				if (xlated != want && !blinded)
+					fail("%s %s: %u xlated insns, want %u", tier, k->def->name, xlated,
+					     want);
+				has_rol = memmem(image, image_len, rol, rol_len);
+				if (has_rol != native)
+					fail("%s %s r%d: rol %s in the image", tier, k->def->name, dst,
+					     has_rol ? "present" : "absent");
+				if (check_results(fd, k, counts[c], &inputs))
+					fail("%s %s r%d,r%d,%d: results differ from the meaning", tier,
+					     k->def->name, dst, src, counts[c]);
+				close(fd);
+				progs++;
+			}
+		}
+		printf("  %-10s %-7s %ld programs (%zu register allocations), %ld inputs, 0 wrong\n",
+		       k->def->name, tier, progs, ARRAY_SIZE(allocs), inputs - before);
+	}
+	return inputs;
+}
+
+/* The pair must be refused, and the log say @why. */
+static void refused(const char *what, const struct bpf_insn *insns, int cnt, const char *why)
+{
+	int fd = load(insns, cnt);
+
+	if (fd >= 0)
+		fail("%s: loaded", what);
+	if (!strstr(libbpf_log, why))
+		fail("%s: log lacks '%s':\n%s", what, why, libbpf_log);
+	printf("  refused: %-34s %s\n", what, why);
+}
+
+static void check_refusals(void)
+{
+	struct bpf_insn p[MAX_INSNS], *q = p;
+	const struct kinsn_ref *k = &refs[0];
+	int n;
+
+	/* r0 = 1; r2 = 5; rol r0 (scratch r2); r0 += r2 */
+	p[0] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+	p[1] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 5);
+	n = 2 + emit_pair(p + 2, k, BPF_REG_0, BPF_REG_2, 3);
+	p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_0, BPF_REG_2, 0, 0);
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	refused("scratch read after the kinsn", p, n, "R2 !read_ok");
+
+	p[5] = raw(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_0, 0, 0, 1); /* accepted */
+	n = load(p, n);
+	if (n < 0)
+		fail("scratch not read: %s\n%s", strerror(-n), libbpf_log);
+	close(n);
+
+	n = 2 + emit_pair(p + 2, k, BPF_REG_10, BPF_REG_2, 3);
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	refused("R10 as destination", p, n, "invalid operands for kinsn bpf_rol64");
+	p[3].dst_reg = BPF_REG_0, p[3].imm = 0;
+	refused("rotate by 0", p, n, "invalid operands for kinsn bpf_rol64");
+	p[3].imm = 64;
+	refused("rotate by 64", p, n, "invalid operands for kinsn bpf_rol64");
+	p[3].imm = 3, p[3].src_reg = BPF_REG_0;
+	refused("destination == scratch", p, n, "invalid operands for kinsn bpf_rol64");
+	p[3].src_reg = BPF_REG_2;
+
+	/* if r1 == 0 goto <operands> */
+	q[0] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+	q[1] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 5);
+	q[2] = raw(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_1, 0, 1, 0);
+	n = 3 + emit_pair(q + 3, k, BPF_REG_0, BPF_REG_2, 3);
+	q[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	refused("jump into the operands", q, n, "jump into the operands of a kinsn");
+	q[2].off = 0;
+
+	q[3].imm = 1; /* not a function id of kinsn_bitops's BTF */
+	refused("unknown BTF id", q, n, "kernel btf_id 1 is not a function");
+
+	q[3].imm = k->btf_id;
+	q[4] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); /* operands missing */
+	refused("no operand slot", q, 5, "kinsn without its operands");
+}
+
+/* A kfunc of the module without operand form, named by a pair. */
+static void check_no_operand_form(struct btf *btf)
+{
+	struct bpf_insn p[8];
+	int id = btf__find_by_name_kind(btf, "bpf_popcnt64", BTF_KIND_FUNC), n;
+
+	if (id < 0)
+		fail("bpf_popcnt64 not in kinsn_bitops's BTF");
+	p[0] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
+	p[1] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 5);
+	n = 2 + emit_pair(p + 2, &refs[0], BPF_REG_0, BPF_REG_2, 3);
+	p[2].imm = id;
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	refused("kinsn without operand form", p, n, "bpf_popcnt64 is not a kinsn with an operand form");
+}
+
+/* bpftool's xlated dump of the program shows the pair as @want. */
+static void check_dump(int fd, const char *want)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char cmd[128], line[256];
+	bool found = false;
+	FILE *f;
+
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		fail("prog info: %s", strerror(errno));
+	snprintf(cmd, sizeof(cmd), "bpftool prog dump xlated id %u", info.id);
+	f = popen(cmd, "r");
+	if (!f)
+		fail("%s: %s", cmd, strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, want) != NULL;
+	if (pclose(f) || !found)
+		fail("%s does not show '%s'", cmd, want);
+	printf("  bpftool prog dump xlated: %s\n", want);
+}
+
+/*
+ * BPF_PROG_REJIT from the idiom to the pair, as bpfrejitd does: same
+ * results, the pair in the xlated code, back again.
+ */
+static void check_rejit(void)
+{
+	static unsigned char image[65536];
+	struct bpf_insn plain[MAX_INSNS], pair[MAX_INSNS];
+	const struct kinsn_ref *k = &refs[0];
+	int np = build(plain, k, false, BPF_REG_3, BPF_REG_4, BPF_REG_6, 13);
+	int nk = build(pair, k, true, BPF_REG_3, BPF_REG_4, BPF_REG_6, 13), fd, err;
+	__u32 image_len = sizeof(image), before, after;
+	long inputs = 0;
+
+	LIBBPF_OPTS(bpf_prog_rejit_opts, opts, .fd_array = fd_array, .log_buf = libbpf_log,
+		    .log_size = sizeof(libbpf_log), .log_level = 1);
+
+	fd = load(plain, np);
+	if (fd < 0)
+		fail("plain rotate: %s\n%s", strerror(-fd), libbpf_log);
+	before = prog_code(fd, image, &image_len);
+	err = bpf_prog_rejit(fd, pair, nk, &opts);
+	if (err)
+		fail("re-JIT into the pair: %s\n%s", strerror(-err), libbpf_log);
+	image_len = sizeof(image);
+	after = prog_code(fd, image, &image_len);
+	if (after != (__u32)nk)
+		fail("re-JITed: %u xlated insns, want %d", after, nk);
+	if (check_results(fd, k, 13, &inputs))
+		fail("re-JITed pair: results differ");
+	err = bpf_prog_rejit(fd, plain, np, &opts);
+	if (err || check_results(fd, k, 13, &inputs))
+		fail("re-JIT back to the idiom: %s", strerror(-err));
+	printf("  re-JIT idiom -> pair -> idiom: %u -> %u xlated insns, %ld inputs right\n",
+	       before, after, inputs);
+	err = bpf_prog_rejit(fd, pair, nk, &opts);
+	if (err)
+		fail("re-JIT into the pair again: %s", strerror(-err));
+	check_dump(fd, "kinsn bpf_rol64 r3, r4, 0, 13");
+	err = unload_module("kinsn_bitops");
+	if (err != -EWOULDBLOCK)
+		fail("unload kinsn_bitops while a pair uses it: %s, want EWOULDBLOCK",
+		     err ? strerror(-err) : "unloaded");
+	printf("  kinsn_bitops cannot be unloaded while a program holds a pair\n");
+	close(fd);
+}
+
+static void read_attr(const char *kinsn, const char *attr, char *buf, size_t size)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/bpf_kinsn/%s/%s", kinsn, attr);
+	f = fopen(path, "r");
+	if (!f || !fgets(buf, size, f))
+		fail("read %s: %s", path, strerror(errno));
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* /sys/kernel/bpf_kinsn/<name>/{module,forms,native} */
+static void check_sysfs(bool native)
+{
+	static const struct {
+		const char *name, *module, *forms, *native, *plain;
+	} want[] = {
+		{ "bpf_rol64", "kinsn_bitops", "call operand", "call operand", "" },
+		{ "bpf_rol32", "kinsn_bitops", "call operand", "call operand", "" },
+		{ "bpf_popcnt64", "kinsn_bitops", "call", "call", "" },
+		{ "bpf_crc32c_u64", "kinsn_crc32c", "call", "call", "" },
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
+		const char *n = native ? want[i].native : want[i].plain;
+
+		read_attr(want[i].name, "module", buf, sizeof(buf));
+		if (strcmp(buf, want[i].module))
+			fail("%s module '%s', want '%s'", want[i].name, buf, want[i].module);
+		read_attr(want[i].name, "forms", buf, sizeof(buf));
+		if (strcmp(buf, want[i].forms))
+			fail("%s forms '%s', want '%s'", want[i].name, buf, want[i].forms);
+		read_attr(want[i].name, "native", buf, sizeof(buf));
+		/* popcnt and crc32 need CPU features the VM's CPU has (-cpu max) */
+		if (strcmp(buf, n))
+			fail("%s native '%s', want '%s'", want[i].name, buf, n);
+	}
+	printf("  /sys/kernel/bpf_kinsn: module, forms and native as expected (%s)\n",
+	       native ? "native" : "native=0");
+}
+
+/* kinsn_bitops's BTF: the fd for fd_array and the kinsns' ids. */
+static struct btf *open_module_btf(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *btf;
+	__u32 id = 0;
+	size_t i;
+
+	if (!vmlinux)
+		fail("vmlinux BTF: %s", strerror(errno));
+	btf = btf__load_module_btf("kinsn_bitops", vmlinux);
+	if (!btf)
+		fail("kinsn_bitops BTF: %s", strerror(errno));
+	for (i = 0; i < ARRAY_SIZE(refs); i++) {
+		refs[i].btf_id = btf__find_by_name_kind(btf, refs[i].def->name, BTF_KIND_FUNC);
+		if (refs[i].btf_id < 0)
+			fail("%s not in kinsn_bitops's BTF", refs[i].def->name);
+	}
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = {};
+		__u32 len = sizeof(info);
+		char name[64];
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		info.name = (__u64)(unsigned long)name;
+		info.name_len = sizeof(name);
+		if (!bpf_btf_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
+		    !strcmp(name, "kinsn_bitops")) {
+			btf_fd = fd;
+			break;
+		}
+		close(fd);
+	}
+	if (btf_fd < 0)
+		fail("no BTF object kinsn_bitops");
+	fd_array[0] = fd_array[1] = btf_fd;
+	btf__free(vmlinux);
+	return btf;
+}
+
+static void set_harden(const char *v)
+{
+	FILE *f = fopen("/proc/sys/net/core/bpf_jit_harden", "w");
+
+	if (!f || fputs(v, f) < 0 || fclose(f))
+		fail("bpf_jit_harden=%s: %s", v, strerror(errno));
+}
+
+static void tier(const char *name, const char *params, bool native, long *inputs)
+{
+	struct btf *btf;
+
+	load_modules(mod_dir, params);
+	btf = open_module_btf();
+	check_sysfs(native);
+	*inputs += check_tier(name, native, false);
+	if (native) {
+		set_harden("2");
+		*inputs += check_tier("blinded", native, true);
+		set_harden("0");
+		check_rejit();
+		check_refusals();
+		check_no_operand_form(btf);
+	}
+	btf__free(btf);
+	close(btf_fd);
+	btf_fd = -1;
+	unload_modules();
+}
+
+int main(int argc, char **argv)
+{
+	long inputs = 0;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_kinsn_op MODULE_DIR\n");
+		return 2;
+	}
+	mod_dir = argv[1];
+	libbpf_set_print(print_fn);
+	tier("native", "", true, &inputs);
+	tier("plain", "native=0", false, &inputs);
+	printf("kinsn operand form: %ld inputs, all equal to the meaning\n", inputs);
+	return 0;
+}

@@ -19,6 +19,23 @@ map_value() {
 print(int.from_bytes(bytes(int(b, 16) for b in json.load(sys.stdin)["value"]), "little"))'
 }
 
+# workload_stats MAP: xdp_flow's counters (pkts flow seq len hash, keys 0-3
+# and 6 of workload.bpf.c) in the pinned stats map MAP.
+workload_stats() {
+	local k out=""
+	for k in 0 1 2 3 6; do
+		out+="$(bpftool -j map lookup pinned "$1" key "$k" 0 0 0 | map_value) "
+	done
+	echo "${out% }"
+}
+
+# stats_delta BEFORE AFTER: AFTER - BEFORE, element-wise, modulo 2^64.
+stats_delta() {
+	python3 -c 'import sys
+b, a = (list(map(int, s.split())) for s in sys.argv[1:])
+print(*((y - x) % 2**64 for x, y in zip(b, a)))' "$1" "$2"
+}
+
 # veth_pair NS DEV NET: veth DEV here (NET.1/24) and DEV-peer in new network
 # namespace NS (NET.2/24), both up. Traffic stays inside the guest.
 veth_pair() {

@@ -65,16 +65,14 @@ flood() {
 	ip netns exec "$1" python3 "$REPO/selftests/udp_send.py" "$2" 0 "${@:3}" >/dev/null &
 	senders+=($!)
 }
-stat() { bpftool -j map lookup pinned "$1" key "$2" 0 0 0 | map_value; }
 # exact NS DST MAP: 200 packets counted exactly as the sender says
 exact() {
-	local want got before=() k
-	for k in 0 1 2 3; do before+=("$(stat "$3" $k)"); done
+	local want before
+	before=$(workload_stats "$3")
 	want=$(ip netns exec "$1" python3 "$REPO/selftests/udp_send.py" "$2" 200 --size 24 \
 		--first 1000000)
-	got=""
-	for k in 0 1 2 3; do got+="$(($(stat "$3" $k) - before[k])) "; done
-	expect_eq "counters for 200 packets (pkts flow seq len)" "${got% }" "$want"
+	expect_eq "counters for 200 packets (pkts flow seq len hash)" \
+		"$(stats_delta "$before" "$(workload_stats "$3")")" "$want"
 }
 
 # --- configuration is checked before anything happens

@@ -57,15 +57,12 @@ echo "== the live program now (same id, attachment and maps)"
 bpftool prog show id "$id"
 bpftool net show dev veth0 | grep -A1 xdp || true
 
-echo "== behaviour: 200 packets, counters (pkts flow seq len) vs what was sent"
-stat() { bpftool -j map lookup pinned "$dir/maps/stats" key "$1" 0 0 0 | map_value; }
-before=()
-for k in 0 1 2 3; do before+=("$(stat $k)"); done
+echo "== behaviour: 200 packets, counters (pkts flow seq len hash) vs what was sent"
+before=$(workload_stats "$dir/maps/stats")
 sent=$(ip netns exec peer python3 "$REPO/selftests/udp_send.py" 10.201.0.1 200 --size 24 --first 7)
-got=""
-for k in 0 1 2 3; do got+="$(($(stat $k) - before[k])) "; done
+got=$(stats_delta "$before" "$(workload_stats "$dir/maps/stats")")
 echo "  sent:    $sent"
-echo "  counted: ${got% }"
-[ "${got% }" = "$sent" ] && echo "  identical" || { echo "  DIFFERENT"; exit 1; }
+echo "  counted: $got"
+[ "$got" = "$sent" ] && echo "  identical" || { echo "  DIFFERENT"; exit 1; }
 [ "$state" = optimized ] || [ "$state" = rolled-back ] ||
 	{ echo "daemon ended in state $state"; exit 1; }

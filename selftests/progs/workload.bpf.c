@@ -2,8 +2,11 @@
 /* The workload bpfrejitd optimises in the main job and its VM test: XDP
  * parsers written the ordinary way. struct ethhdr is packed, and so is the
  * application header, so clang reads their fields byte by byte; the
- * daemon's wide-load pass turns each back into one load. The counters make
- * the behaviour observable: the sender knows what they must add up to.
+ * daemon's wide-load pass turns each back into one load. A flow hash
+ * rotates the way C code does ((h << r) | (h >> (64 - r))): with the
+ * kinsn_bitops module loaded, the rotate pass makes each one rol. The
+ * counters make the behaviour observable: the sender knows what they must
+ * add up to.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -27,7 +30,7 @@ struct app_hdr {
 	__u16 len;	/* little-endian payload length */
 } __attribute__((packed));
 
-enum { PKTS, FLOW_SUM, SEQ_SUM, LEN_SUM, OTHER, BYTE_SUM, NR_STATS };
+enum { PKTS, FLOW_SUM, SEQ_SUM, LEN_SUM, OTHER, BYTE_SUM, HASH_SUM, NR_STATS };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -42,6 +45,17 @@ static __always_inline void add(__u32 k, __u64 v)
 
 	if (c)
 		__sync_fetch_and_add(c, v);
+}
+
+/* Multiply-rotate rounds in the style of xxHash (udp_send.py has a copy). */
+static __always_inline __u64 flow_hash(__u32 flow)
+{
+	__u64 h = flow * 0x9e3779b185ebca87ull;
+
+	h = (h << 31) | (h >> 33);
+	h *= 0xc2b2ae3d27d4eb4full;
+	h = (h << 27) | (h >> 37);
+	return h * 0x165667b19e3779f9ull;
 }
 
 static __always_inline struct app_hdr *app_header(struct xdp_md *ctx)
@@ -74,6 +88,7 @@ int xdp_flow(struct xdp_md *ctx)
 	add(SEQ_SUM, app->seq);
 	if (count_len)
 		add(LEN_SUM, app->len);
+	add(HASH_SUM, flow_hash(bpf_ntohl(app->flow)));
 	return XDP_PASS;
 }
 

@@ -13,13 +13,13 @@
  *
  *   test_kinsn KINSN.BPF.O MODULE_DIR
  */
+#include "kinsn_util.h" /* first: _GNU_SOURCE */
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "../../kinsn/include/kinsn_defs.h"
 #include "../progs/kinsn_batch.h"
-#include "kinsn_util.h"
 
 #define RUNS 200 /* x KINSN_BATCH = 102,400 inputs per kinsn and tier */
 

@@ -17,13 +17,13 @@
  *
  *   test_kinsn_op MODULE_DIR
  */
+#include "kinsn_util.h" /* first: _GNU_SOURCE */
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../../kinsn/include/kinsn_defs.h"
-#include "kinsn_util.h"
 
 #define N 32	   /* inputs per run, unrolled */
 #define RUNS 120   /* runs per program */
@@ -46,8 +46,8 @@ struct kinsn_ref {
 };
 
 static struct kinsn_ref refs[] = {
-	{ &kinsn_bitops_op_defs[0], &kinsn_bitops_defs[0], 64 },
-	{ &kinsn_bitops_op_defs[1], &kinsn_bitops_defs[2], 32 },
+	{ &kinsn_bitops_op_defs[0], &kinsn_bitops_defs[0], 64, 0 },
+	{ &kinsn_bitops_op_defs[1], &kinsn_bitops_defs[2], 32, 0 },
 };
 
 static const char *mod_dir;
@@ -258,7 +258,7 @@ static void check_refusals(void)
 	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	refused("scratch read after the kinsn", p, n, "R2 !read_ok");
 
-	p[5] = raw(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_0, 0, 0, 1); /* accepted */
+	p[4] = raw(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_0, 0, 0, 1); /* accepted */
 	n = load(p, n);
 	if (n < 0)
 		fail("scratch not read: %s\n%s", strerror(-n), libbpf_log);
@@ -422,10 +422,10 @@ static void check_sysfs(bool native)
 	       native ? "native" : "native=0");
 }
 
-/* kinsn_bitops's BTF: the fd for fd_array and the kinsns' ids. */
-static struct btf *open_module_btf(void)
+/* kinsn_bitops's BTF (split on @vmlinux): the fd for fd_array, the ids. */
+static struct btf *open_module_btf(struct btf *vmlinux)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *btf;
+	struct btf *btf;
 	__u32 id = 0;
 	size_t i;
 
@@ -459,7 +459,6 @@ static struct btf *open_module_btf(void)
 	if (btf_fd < 0)
 		fail("no BTF object kinsn_bitops");
 	fd_array[0] = fd_array[1] = btf_fd;
-	btf__free(vmlinux);
 	return btf;
 }
 
@@ -473,10 +472,10 @@ static void set_harden(const char *v)
 
 static void tier(const char *name, const char *params, bool native, long *inputs)
 {
-	struct btf *btf;
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *btf;
 
 	load_modules(mod_dir, params);
-	btf = open_module_btf();
+	btf = open_module_btf(vmlinux);
 	check_sysfs(native);
 	*inputs += check_tier(name, native, false);
 	if (native) {
@@ -488,6 +487,7 @@ static void tier(const char *name, const char *params, bool native, long *inputs
 		check_no_operand_form(btf);
 	}
 	btf__free(btf);
+	btf__free(vmlinux);
 	close(btf_fd);
 	btf_fd = -1;
 	unload_modules();

@@ -328,7 +328,8 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 		        BPF_SRC(in.code) == BPF_X ? r[in.src] : uint64_t(int64_t(in.imm));
 		auto err = [&](const std::string &what) { return err_at(in, what); };
 		// Calls read only the arguments their callee takes: not checked.
-		if (const uint16_t bad = regs_read(in) & clobbered; bad && op != BPF_CALL)
+		if (const uint16_t bad = regs_read(in) & clobbered;
+		    bad && (op != BPF_CALL || in.is_kinsn()))
 			return err(fmt::format("reads R{}, clobbered by a kinsn",
 			                       std::countr_zero(bad)));
 		if (in.is_kinsn()) {

@@ -183,6 +183,13 @@ TEST(KinsnInterp, RunsTheMeaningAndPoisonsTheScratch) {
 	                   m, {});
 	ASSERT_FALSE(r);
 	EXPECT_NE(r.error().msg.find("clobbered"), std::string::npos) << r.error().msg;
+	// a kinsn reading a clobbered register is caught too
+	Memory m4;
+	r = interpret(std::vector<Insn>{mov(3, 1), rol(64, 3, 4, 1), rol(64, 4, 5, 1), movx(0, 3),
+	                                exit_insn()},
+	              m4, {});
+	ASSERT_FALSE(r);
+	EXPECT_NE(r.error().msg.find("R4, clobbered"), std::string::npos) << r.error().msg;
 	// written again, readable again
 	Memory m3;
 	EXPECT_TRUE(interpret(

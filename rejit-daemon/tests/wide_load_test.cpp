@@ -57,10 +57,15 @@ TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
 	ASSERT_TRUE(flow != progs->end() && flow->prog);
 	const std::vector<Insn> &insns = flow->prog->insns;
 	auto o = wide_load(insns);
-	// h_proto, flow, seq (8 bytes, four of them spilled across a call); not
-	// len, whose second byte load overwrites the packet pointer itself
-	EXPECT_EQ(o.reports[0].changed(), 3u) << explain(o);
-	EXPECT_EQ(o.prog.insns.size(), insns.size() - 3 - 11 - 31) << explain(o);
+	// h_proto, flow, seq (8 bytes, four of them spilled across a call);
+	// len too where clang's registers let it (its second byte load may
+	// overwrite the packet pointer itself), depending on the headers
+	const std::string ex = explain(o);
+	EXPECT_GE(o.reports[0].changed(), 3u) << ex;
+	for (const char *site :
+	     {"2-byte load r2 = [r6+12] (4 insns -> 1)", "4-byte load", "8-byte load"})
+		EXPECT_NE(ex.find(site), std::string::npos) << site << "\n" << ex;
+	EXPECT_LE(o.prog.insns.size(), insns.size() - 3 - 11 - 31) << ex;
 
 	constexpr uint64_t kStats = 0x6000'0000;
 	auto run = [&](const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt)

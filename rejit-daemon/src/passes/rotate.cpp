@@ -152,7 +152,7 @@ public:
 		if (env.kinsns.empty()) {
 			sites.push_back(
 			        {0, false,
-			         fmt::format("no kinsns on this machine (bpf_rol64, bpf_rol32 "
+			         fmt::format("no kinsns available (bpf_rol64, bpf_rol32 "
 			                     "with a native operand form): {} rotate idioms "
 			                     "left as they are",
 			                     rots.size())});

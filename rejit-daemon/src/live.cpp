@@ -107,6 +107,15 @@ Result<Kinsns> Kinsns::discover(const std::string &dir) {
 			ki.problem = "no vmlinux BTF";
 			continue;
 		}
+		if (ki.module == "vmlinux") { // built in: off 0, no fd_array entry
+			const int id = btf__find_by_name_kind(vmlinux.get(), ki.name.c_str(),
+			                                      BTF_KIND_FUNC);
+			if (id > 0)
+				ki.btf_id = id;
+			else
+				ki.problem = fmt::format("{} not in the vmlinux BTF", ki.name);
+			continue;
+		}
 		auto mb = module_btf(ki.module);
 		if (!mb) {
 			ki.problem = mb.error().msg;
@@ -148,9 +157,10 @@ KinsnMap Kinsns::refs(const std::map<std::string, int16_t> &slots) const {
 	KinsnMap m;
 	for (const KinsnInfo &k : list_) {
 		auto slot = slots.find(k.module);
-		if (!k.problem.empty() || slot == slots.end())
+		if (!k.problem.empty() || (slot == slots.end() && k.module != "vmlinux"))
 			continue;
-		m[k.name] = {k.btf_id, slot->second, k.operand, k.native_operand};
+		const int16_t off = k.module == "vmlinux" ? 0 : slot->second;
+		m[k.name] = {k.btf_id, off, k.operand, k.native_operand};
 	}
 	return m;
 }

@@ -146,6 +146,56 @@ TEST(Rotate, EveryArrangementOfTheIdiom) {
 	EXPECT_EQ(cases, 96);
 }
 
+// Multiply-rotate as clang folds it: t = x * (c << k); x *= c; x >>= w - k;
+// x |= t, the constants in registers or immediates.
+TEST(Rotate, MultiplyRotateWithTheShiftFoldedIntoTheMultiplication) {
+	for (bool w32 : {false, true})
+		for (bool imm : {false, true}) {
+			const unsigned w = w32 ? 32 : 64, k = w32 ? 15 : 31;
+			const uint64_t c = w32 ? 0xcc9e2d51ULL : 0x9e3779b185ebca87ULL;
+			const uint64_t ck = c << k;
+			std::vector<Insn> p{ldimm64(1, 0), movx(2, 1)};
+			if (imm) { // 32-bit immediates only
+				p.push_back(alu(w32, BPF_MUL, 2, int32_t(uint32_t(ck))));
+				p.push_back(alu(w32, BPF_MUL, 1, int32_t(uint32_t(c))));
+			} else {
+				p.push_back(ldimm64(3, ck));
+				p.push_back(alux(w32, BPF_MUL, 2, 3));
+				p.push_back(ldimm64(3, c));
+				p.push_back(alux(w32, BPF_MUL, 1, 3));
+			}
+			p.push_back(alu(w32, BPF_RSH, 1, int32_t(w - k)));
+			p.push_back(alux(w32, BPF_OR, 1, 2));
+			p.push_back(movx(0, 1));
+			p.push_back(exit_insn());
+			const std::string what = fmt::format("w{} imm {}", w, imm);
+			auto o = rotate(p, kinsn_env());
+			// a 64-bit immediate multiply sign-extends imm: not c << k
+			const size_t want = imm && !w32 ? 0 : 1;
+			EXPECT_EQ(o.reports[0].changed(), want) << what << "\n" << explain(o);
+			expect_same(p, o.prog.insns, what);
+			// a constant that is not c << k: no rotate
+			if (!imm) {
+				auto q = p;
+				q[2] = ldimm64(3, ck + 2);
+				EXPECT_EQ(rotate(q, kinsn_env()).reports[0].changed(), 0u) << what;
+			}
+		}
+}
+
+TEST(Rotate, FindsTheWorkloadsFlowHash) {
+	auto insns = test::program_insns("workload.bpf.o", "xdp_flow");
+	ASSERT_FALSE(insns.empty());
+	auto none = rotate(insns, {});
+	const std::string &msg = none.reports[0].sites[0].what;
+	const size_t idioms = std::stoul(msg.substr(msg.find(": ") + 2));
+	auto o = rotate(insns, kinsn_env());
+	// flow_hash has two multiply-rotates; every idiom found is rewritten
+	EXPECT_GE(o.reports[0].changed(), 2u) << explain(o);
+	EXPECT_EQ(o.reports[0].changed(), idioms) << explain(o);
+	EXPECT_EQ(pairs(o.prog.insns, "bpf_rol64"), o.reports[0].changed());
+}
+
 // r1 = x; r2 = r1; r2 >>= 51; r1 <<= 13; r1 |= r2; r0 = r1 ...
 std::vector<Insn> rol13(std::vector<Insn> tail) {
 	std::vector<Insn> p{ldimm64(1, 0),

@@ -49,7 +49,8 @@ public:
 	[[nodiscard]] const std::vector<KinsnInfo> &list() const { return list_; }
 	// Usable ones: BTF id and module BTF found.
 	[[nodiscard]] bool empty() const;
-	// Module BTF fd, -1 if none.
+	// Module BTF fd, -1 if none (also for kinsns built into vmlinux, whose
+	// off is 0 as for vmlinux kfuncs).
 	[[nodiscard]] int btf_fd(const std::string &module) const;
 	[[nodiscard]] std::vector<std::string> modules() const;
 	// The usable kinsns for a PassEnv, off from `slots` (module -> index).

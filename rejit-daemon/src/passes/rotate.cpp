@@ -12,7 +12,9 @@
 // remembers, for a register whose value is a constant shift of another
 // value, the shift and the copy it was made from. An `or P, Q` of a left
 // and a right shift of the same value by k and w - k, of the or's width,
-// is a rotate; it becomes rol(P, k) with Q as scratch: the shifts and Q's
+// is a rotate (so is Q = u * (c << k) for v = u * c: clang folds the left
+// shift of a multiply-rotate into the multiplication); it becomes
+// rol(P, k) with Q as scratch: the shifts (or Q's multiplication) and Q's
 // copy go, P's copy (if any: the result lands in the copy) stays. That
 // needs every instruction from the first one of the window to the or in
 // one basic block (no jump lands in between), no other instruction
@@ -21,6 +23,7 @@
 // form on this machine (PassEnv::kinsns).
 #include <algorithm>
 #include <array>
+#include <map>
 #include <optional>
 
 #include <fmt/format.h>
@@ -40,10 +43,21 @@ struct Shift {
 	std::optional<size_t> mov; // the copy that gave the shifted register its value
 };
 
+// A register holding u * c, made by the multiplication `at`.
+struct Product {
+	uint32_t u;
+	uint64_t c;
+	bool w32;
+	size_t at;
+	std::optional<size_t> mov; // the copy that gave the register u
+};
+
 struct Reg {
 	uint32_t id = 0, id32 = 0; // value numbers of the register and of its low half
 	std::optional<size_t> mov; // the copy that gave it its current value
 	std::optional<Shift> shift;
+	std::optional<Product> product;
+	std::optional<uint64_t> known; // a constant
 };
 
 struct Rotate {
@@ -83,7 +97,9 @@ std::vector<Rotate> find_rotates(const Rewriter &rw, const Cfg &cfg) {
 	std::array<Reg, BPF_REG_10 + 1> regs;
 	uint32_t next = 0;
 	std::vector<size_t> labels; // since the last reset
-	auto fresh = [&](Reg &r) { r = {++next, ++next, std::nullopt, std::nullopt}; };
+	// value number -> (u, c) if the value is u * c
+	std::map<uint32_t, std::pair<uint32_t, uint64_t>> products;
+	auto fresh = [&](Reg &r) { r = {++next, ++next, {}, {}, {}, {}}; };
 	auto reset = [&] {
 		for (Reg &r : regs)
 			fresh(r);
@@ -102,7 +118,38 @@ std::vector<Rotate> find_rotates(const Rewriter &rw, const Cfg &cfg) {
 				r.id = ++next; // zero-extended: only the low half is the same
 			r.mov = i;
 			r.shift.reset();
+			r.product.reset();
+			if (w32 && r.known)
+				r.known = uint32_t(*r.known);
 			regs[in.dst] = r;
+			continue;
+		}
+		if (in.code == (BPF_LD | BPF_IMM | BPF_DW) && in.src == 0) {
+			fresh(regs[in.dst]);
+			regs[in.dst].known = in.imm64();
+			continue;
+		}
+		if ((in.code == (BPF_ALU64 | BPF_MOV | BPF_K) ||
+		     in.code == (BPF_ALU | BPF_MOV | BPF_K)) &&
+		    in.off == 0) {
+			fresh(regs[in.dst]);
+			regs[in.dst].known = w32 ? uint32_t(in.imm) : uint64_t(int64_t(in.imm));
+			continue;
+		}
+		// clang folds x * c << k into x * (c << k): a multiply-rotate
+		// (xxHash, MurmurHash) shifts only one side
+		const bool mul = (in.cls() == BPF_ALU || in.cls() == BPF_ALU64) && op == BPF_MUL &&
+		                 in.off == 0;
+		if (mul && (BPF_SRC(in.code) == BPF_K || regs[in.src].known)) {
+			uint64_t c = BPF_SRC(in.code) == BPF_K ? uint64_t(int64_t(in.imm))
+			                                       : *regs[in.src].known;
+			if (w32)
+				c = uint32_t(c);
+			Reg &r = regs[in.dst];
+			const Product pr{w32 ? r.id32 : r.id, c, w32, i, r.mov};
+			fresh(r);
+			r.product = pr;
+			products[w32 ? r.id32 : r.id] = {pr.u, c};
 			continue;
 		}
 		if (is_shift(in) && in.imm >= 1 && in.imm < (w32 ? 32 : 64)) {
@@ -115,7 +162,19 @@ std::vector<Rotate> find_rotates(const Rewriter &rw, const Cfg &cfg) {
 		}
 		if (in.code == (uint8_t(in.cls()) | BPF_OR | BPF_X) &&
 		    (w32 || in.cls() == BPF_ALU64) && in.off == 0 && in.dst != in.src) {
-			const auto &sp = regs[in.dst].shift, &sq = regs[in.src].shift;
+			const auto &sp = regs[in.dst].shift;
+			auto sq = regs[in.src].shift;
+			// P = v >> m, Q = u * (c << (w - m)) where v = u * c: as if
+			// Q were v << (w - m)
+			const auto &qp = regs[in.src].product;
+			const unsigned w = w32 ? 32 : 64;
+			if (sp && !sp->left && qp && qp->w32 == w32 &&
+			    products.contains(sp->base)) {
+				const auto [u, c] = products.at(sp->base);
+				const uint64_t shifted = c << (w - sp->k);
+				if (u == qp->u && (w32 ? uint32_t(shifted) : shifted) == qp->c)
+					sq = Shift{true, w - sp->k, w32, sp->base, qp->at, qp->mov};
+			}
 			if (sp && sq && sp->left != sq->left && sp->w32 == w32 && sq->w32 == w32 &&
 			    sp->k + sq->k == (w32 ? 32u : 64u) && sp->base == sq->base) {
 				Rotate rot{i,   in.dst, in.src, w32, sp->left ? sp->k : sq->k,

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bpfrejitd on live XDP programs with real traffic. It finds them hot,
-# re-JITs them with its passes (wide-load, and const-fold + dce on the
-# .rodata switch) and measures them on live packets; exact counters show
+# re-JITs them with its passes (wide-load, const-fold + dce on the .rodata
+# switch, and rotate: kinsn_bitops is loaded, so the flow hash's rotates
+# become rol) and measures them on live packets; exact counters show
 # the behaviour is the same before and after. A program made slower by its
 # input is rolled back. Also: config and API errors,
 # manual rollback/optimize, kill -9 and restart, 2000 more programs,
@@ -31,8 +32,10 @@ cleanup() {
 	ip netns del wl 2>/dev/null || true
 	ip netns del wp 2>/dev/null || true
 	rm -rf "$dir" "$tmp"
+	rmmod kinsn_bitops 2>/dev/null || true
 }
 trap cleanup EXIT
+insmod "$BUILD/kinsn/kinsn_bitops.ko"
 
 cli() { "$D/bpfrejit" -s "$sock" "$@"; }
 field() { cli -j list | python3 -c "import json,sys
@@ -111,7 +114,9 @@ flood wl 10.205.0.1 --size 16
 wait_state "$flow" optimized rolled-back rejected unchanged
 stop_senders
 expect_eq "xdp_flow state ($(field "$flow" why))" "$(field "$flow" state)" optimized
-expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load,const-fold,dce
+expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load,const-fold,rotate,dce
+rols=$(bpftool prog dump xlated id "$flow" | grep -c "kinsn bpf_rol64") || true
+expect_eq "rotates as kinsns in the live code" "$rols" 2
 ib=$(field "$flow" insns_before) ia=$(field "$flow" insns_after)
 [ "$ia" -lt "$ib" ] || fail "insns $ib -> $ia"
 expect_eq "rejit_cnt" "$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" 1

@@ -25,6 +25,10 @@ id=$(bpftool -j prog show pinned "$dir/progs/xdp_flow" | json '["id"]')
 echo "== XDP parser xdp_flow (prog $id) attached to veth0; its original code:"
 bpftool prog show id "$id"
 
+insmod "$BUILD/kinsn/kinsn_bitops.ko"
+echo "== kinsn_bitops loaded: hardware instructions the rotate pass may use"
+bpftool kinsn list name bpf_rol64
+
 cat >"$log.json" <<JSON
 {"interval_ms": 500, "min_runs": 200, "measure_intervals": 4,
  "regression_tolerance": 0.25, "allow": {"types": ["xdp"]}}

@@ -6,6 +6,10 @@
 # the original on generated packets (see rejit-daemon/src/rejit_corpus.cpp).
 . "$(dirname "$0")/lib.sh"
 
+# With kinsn_bitops loaded, the rotate pass runs too and the kernel checks
+# its operand-form kinsns in real code.
+insmod "$BUILD/kinsn/kinsn_bitops.ko"
+trap 'rmmod kinsn_bitops 2>/dev/null || true' EXIT
 debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
 [ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"
 "$BUILD/rejit-daemon/rejit-corpus" --inputs 200 "$OBJ"/corpus/*.bpf.o "${debian[@]}" \

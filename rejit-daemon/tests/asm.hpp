@@ -6,6 +6,17 @@
 
 namespace rejit::test::asm_ {
 
+// A raw slot, for codec tests.
+inline bpf_insn raw(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+	bpf_insn r{};
+	r.code = code;
+	r.dst_reg = dst;
+	r.src_reg = src;
+	r.off = off;
+	r.imm = imm;
+	return r;
+}
+
 inline Insn mov(uint8_t dst, int32_t imm) {
 	return {BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm};
 }

@@ -8,22 +8,15 @@
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
+#include "asm.hpp"
+
 #include "bpf_object.hpp"
 #include "rejit/insn.hpp"
 
 namespace {
 
 using rejit::Insn;
-
-bpf_insn raw(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-	bpf_insn r{};
-	r.code = code;
-	r.dst_reg = dst;
-	r.src_reg = src;
-	r.off = off;
-	r.imm = imm;
-	return r;
-}
+using rejit::test::asm_::raw;
 
 // One instruction of every shape the 6.12 verifier accepts.
 std::vector<bpf_insn> every_shape() {

@@ -26,16 +26,6 @@ Insn rol(unsigned w, uint8_t dst, uint8_t src, int32_t k) {
 	return make_kinsn(w == 64 ? "bpf_rol64" : "bpf_rol32", kRef, {dst, src, 0, k});
 }
 
-bpf_insn raw(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-	bpf_insn r{};
-	r.code = code;
-	r.dst_reg = dst;
-	r.src_reg = src;
-	r.off = off;
-	r.imm = imm;
-	return r;
-}
-
 TEST(KinsnCodec, PairIsOneInsnOfTwoSlots) {
 	const std::vector<bpf_insn> in{
 	        raw(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 1),

@@ -153,12 +153,14 @@ TEST(KinsnEmit, OperandFormsOnHostCpu) {
 				const Code code(wrap_op(d, op, r));
 				ASSERT_NE(code.fn(), nullptr);
 				for (int i = 0; i < 2000; i++) {
-					const uint64_t x = i < int(kEdges.size()) ? kEdges[i] : rng();
+					const uint64_t x =
+					        i < int(kEdges.size()) ? kEdges[i] : rng();
 					const uint64_t want = meaning->meaning(x, imm, 0);
 					const uint64_t got = code.fn()(x, 0, 0);
 					runs++;
-					ASSERT_EQ(got, want) << std::hex << "x86 reg " << int(r) << " x 0x"
-					                     << x << " imm " << std::dec << imm;
+					ASSERT_EQ(got, want)
+					        << std::hex << "x86 reg " << int(r) << " x 0x" << x
+					        << " imm " << std::dec << imm;
 				}
 			}
 		}

@@ -53,7 +53,7 @@ unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure
 
 vm-test: all
-	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 1800 -- \
+	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 3600 -- \
 		"TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
 
 # The Debian image with systemd as PID 1 (cached).

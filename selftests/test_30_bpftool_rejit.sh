@@ -59,6 +59,26 @@ pings || fail "pings should pass after 'rejit bytecode'"
 expect_eq "rejit_cnt" "$(rejit_cnt "${xdp[@]}")" 3
 note "xdp: pass -> drop -> pass, dump orig stable, prog id $id kept"
 
+# prog profile on a re-JITed program: its fentry/fexit programs load
+# against the re-JITed program and see the packets that reach it.
+bpftool prog rejit "${xdp[@]}" object "$B" prog xdp_prog
+(sleep 0.5; ip netns exec rt ping -c 5 -i 0.2 -W 1 -q 10.204.0.1 >/dev/null 2>&1) &
+if out=$(bpftool -j prog profile "${xdp[@]}" duration 3 cycles instructions 2>&1); then
+	runs=$(json '[0]["run_cnt"]' <<<"$out")
+	[ "$runs" -ge 5 ] || fail "prog profile counted $runs runs: $out"
+	note "prog profile of the re-JITed program: $runs runs, $out"
+elif grep -q "failed to create event" <<<"$out" &&
+	! grep -q "failed to load\|failed to attach" <<<"$out"; then
+	# bpftool opens the perf events after loading the profiler programs
+	# (against the re-JITed program) and before attaching them
+	note "prog profile: profiler loaded against the re-JITed program; no hardware" \
+		"PMU in this guest (QEMU/TCG), so the counting half does not run here"
+else
+	fail "prog profile of a re-JITed program: $out"
+fi
+wait
+bpftool prog rejit "${xdp[@]}" orig
+
 # tracepoint and kprobe: +1 per getppid -> +100 -> +1
 for p in tp_prog:1 kp_prog:2; do
 	name=${p%:*} key=${p#*:}

@@ -115,6 +115,24 @@ int xdp_tail_var(struct xdp_md *ctx)
 	return XDP_ABORTED;
 }
 
+/* Targets of the programs in rejit_on_prog.bpf.c */
+SEC("xdp")
+int xdp_tgt(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+__noinline int tgt_sub(struct xdp_md *ctx)
+{
+	return ctx->rx_queue_index ? XDP_DROP : XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_tgt_sub(struct xdp_md *ctx)
+{
+	return tgt_sub(ctx);
+}
+
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int tp_tail(void *ctx)
 {

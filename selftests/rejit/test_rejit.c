@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -29,6 +30,8 @@
 #include <linux/audit.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 /* linux/filter.h's instruction macros are not UAPI */
 #define BPF_MOV64_IMM(DST, IMM)                                                \
@@ -105,12 +108,19 @@ struct code {
 	__u32 cnt;
 	int fds[64];
 	__u32 nr_maps;
+	/* BTF and func_info, for programs that need them (freplace) */
+	int btf_fd;
+	void *func_info;
+	__u32 func_info_cnt, func_info_rec_size;
 };
 
 static void code_free(struct code *c)
 {
 	for (__u32 i = 0; i < c->nr_maps; i++)
 		close(c->fds[i]);
+	if (c->btf_fd > 0)
+		close(c->btf_fd);
+	free(c->func_info);
 	free(c->insns);
 	memset(c, 0, sizeof(*c));
 }
@@ -142,11 +152,37 @@ static int code_of(int src_fd, struct code *c)
 	return 0;
 }
 
+/* Add the BTF and func_info of @src_fd to @c. */
+static int code_add_btf(int src_fd, struct code *c)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int err = bpf_prog_get_info_by_fd(src_fd, &info, &len);
+
+	if (err)
+		return err;
+	c->func_info_cnt = info.nr_func_info;
+	c->func_info_rec_size = info.func_info_rec_size;
+	c->func_info = calloc(c->func_info_cnt, c->func_info_rec_size);
+	memset(&info, 0, sizeof(info));
+	info.nr_func_info = c->func_info_cnt;
+	info.func_info_rec_size = c->func_info_rec_size;
+	info.func_info = (__u64)(unsigned long)c->func_info;
+	err = bpf_prog_get_info_by_fd(src_fd, &info, &len);
+	if (err)
+		return err;
+	c->btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+	return c->btf_fd < 0 ? -errno : 0;
+}
+
 static char log_buf[1 << 16];
 
 static int rejit(int fd, const struct code *c)
 {
 	LIBBPF_OPTS(bpf_prog_rejit_opts, opts, .fd_array = c->fds,
+		    .prog_btf_fd = c->btf_fd, .func_info = c->func_info,
+		    .func_info_cnt = c->func_info_cnt,
+		    .func_info_rec_size = c->func_info_rec_size,
 		    .log_buf = log_buf, .log_size = sizeof(log_buf),
 		    .log_level = 1);
 
@@ -160,6 +196,20 @@ static int rejit_from(int live_fd, int src_fd)
 	struct code c;
 	int err = code_of(src_fd, &c);
 
+	if (!err)
+		err = rejit(live_fd, &c);
+	code_free(&c);
+	return err;
+}
+
+/* rejit_from() with the BTF of @src_fd too */
+static int rejit_from_btf(int live_fd, int src_fd)
+{
+	struct code c;
+	int err = code_of(src_fd, &c);
+
+	if (!err)
+		err = code_add_btf(src_fd, &c);
 	if (!err)
 		err = rejit(live_fd, &c);
 	code_free(&c);
@@ -475,6 +525,276 @@ static int test_tail_call_target(void)
 		       ret2 == XDP_PASS,
 	       "back: %u %u", ret, ret2);
 	ASSERT(!bpf_map_delete_elem(jmp_fd, &key), "prog_array delete");
+	return 0;
+}
+
+/* ---- programs attached to programs (rejit_on_prog.bpf.c) ------------- */
+/* libbpf finds the target function in the BTF the target program reports,
+ * that of its current code: these re-JITs pass it along (rejit_from_btf).
+ */
+
+static char on_prog_path[512], ca_path[512];
+
+/* rejit_on_prog.bpf.o with only the programs in @names (space-separated)
+ * loaded, attached to function @func of program @tgt_fd.
+ */
+static struct bpf_object *load_on_prog(int tgt_fd, const char *func, const char *names)
+{
+	struct bpf_object *o = bpf_object__open_file(on_prog_path, NULL);
+	struct bpf_program *p;
+	char want[64];
+	int err;
+
+	if (!o)
+		return NULL;
+	bpf_object__for_each_program(p, o) {
+		snprintf(want, sizeof(want), " %s ", bpf_program__name(p));
+		bpf_program__set_autoload(p, strstr(names, want) != NULL);
+		if (strstr(names, want) && bpf_program__set_attach_target(p, tgt_fd, func))
+			goto fail;
+	}
+	if (!bpf_object__load(o))
+		return o;
+fail:
+	err = errno;
+	bpf_object__close(o);
+	errno = err;
+	return NULL;
+}
+
+static int on_prog_fd(struct bpf_object *o, const char *name)
+{
+	return bpf_program__fd(bpf_object__find_program_by_name(o, name));
+}
+
+/* keys of the "hits" map of rejit_on_prog.bpf.c */
+enum { ON_ENTRY, ON_EXIT, LAST_RET };
+
+static __u64 hit(struct bpf_object *o, __u32 key)
+{
+	__u64 v = ~0ULL;
+
+	bpf_map_lookup_elem(bpf_object__find_map_fd_by_name(o, "hits"), &key, &v);
+	return v;
+}
+
+/* Run @fd @n times; 0 if it returned @want every time. */
+static int xdp_runs(int fd, int n, __u32 want)
+{
+	__u32 ret;
+
+	for (int i = 0; i < n; i++)
+		if (xdp_run(fd, &ret) || ret != want)
+			return -1;
+	return 0;
+}
+
+/* Both ends of a trampoline on a BPF program: the fentry and fexit programs
+ * attached to xdp_tgt are re-JITed, then xdp_tgt under them; fexit sees
+ * the return value of whichever code runs.
+ */
+static int test_fentry_fexit_on_prog(void)
+{
+	int tgt = prog_fd("xdp_tgt");
+	struct bpf_object *o = load_on_prog(tgt, "xdp_tgt", " entry1 entry100 exit1 exit100 ");
+	struct bpf_link *le, *lx;
+
+	ASSERT(o, "load tracers of xdp_tgt: %d", -errno);
+	le = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	lx = bpf_program__attach(bpf_object__find_program_by_name(o, "exit1"));
+	ASSERT(le && lx, "attach: %d", -errno);
+	ASSERT(!xdp_runs(tgt, 10, XDP_PASS), "before");
+	ASSERT(hit(o, ON_ENTRY) == 10 && hit(o, ON_EXIT) == 10 && hit(o, LAST_RET) == XDP_PASS,
+	       "before: %llu %llu %llu", hit(o, ON_ENTRY), hit(o, ON_EXIT), hit(o, LAST_RET));
+
+	ASSERT(!rejit_from_btf(on_prog_fd(o, "entry1"), on_prog_fd(o, "entry100")),
+	       "rejit fentry on a program: %s", log_buf);
+	ASSERT(!rejit_from_btf(on_prog_fd(o, "exit1"), on_prog_fd(o, "exit100")),
+	       "rejit fexit on a program: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 10, XDP_PASS), "tracers re-JITed");
+	ASSERT(hit(o, ON_ENTRY) == 1010 && hit(o, ON_EXIT) == 1010, "tracers re-JITed: %llu %llu",
+	       hit(o, ON_ENTRY), hit(o, ON_EXIT));
+
+	ASSERT(!rejit_from_btf(tgt, prog_fd("xdp_drop")), "rejit traced program: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 10, XDP_DROP), "traced program re-JITed");
+	ASSERT(hit(o, ON_ENTRY) == 2010 && hit(o, ON_EXIT) == 2010 && hit(o, LAST_RET) == XDP_DROP,
+	       "traced program re-JITed: %llu %llu %llu", hit(o, ON_ENTRY), hit(o, ON_EXIT),
+	       hit(o, LAST_RET));
+
+	ASSERT(!rejit_from_btf(on_prog_fd(o, "entry1"), on_prog_fd(o, "entry1")) &&
+		       !rejit_from_btf(on_prog_fd(o, "exit1"), on_prog_fd(o, "exit1")) &&
+		       !rejit_from_btf(tgt, tgt),
+	       "rejit all back: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 10, XDP_PASS), "back");
+	ASSERT(hit(o, ON_ENTRY) == 2020 && hit(o, ON_EXIT) == 2020 && hit(o, LAST_RET) == XDP_PASS,
+	       "back: %llu %llu %llu", hit(o, ON_ENTRY), hit(o, ON_EXIT), hit(o, LAST_RET));
+	bpf_link__destroy(le);
+	bpf_link__destroy(lx);
+	bpf_object__close(o);
+	return 0;
+}
+
+/* Tracers loaded against a program that is already re-JITed, as bpftool
+ * prog profile does: they see its current code.
+ */
+static int test_fentry_on_rejited_prog(void)
+{
+	int tgt = prog_fd("xdp_tgt");
+	struct bpf_object *o;
+	struct bpf_link *le, *lx;
+
+	ASSERT(!rejit_from_btf(tgt, prog_fd("xdp_drop")), "rejit: %s", log_buf);
+	o = load_on_prog(tgt, "xdp_tgt", " entry1 exit1 ");
+	ASSERT(o, "load tracers of a re-JITed program: %d", -errno);
+	le = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	lx = bpf_program__attach(bpf_object__find_program_by_name(o, "exit1"));
+	ASSERT(le && lx, "attach: %d", -errno);
+	ASSERT(!xdp_runs(tgt, 10, XDP_DROP), "re-JITed code runs");
+	ASSERT(hit(o, ON_ENTRY) == 10 && hit(o, ON_EXIT) == 10 && hit(o, LAST_RET) == XDP_DROP,
+	       "traced: %llu %llu %llu", hit(o, ON_ENTRY), hit(o, ON_EXIT), hit(o, LAST_RET));
+	ASSERT(!rejit_from_btf(tgt, tgt), "rejit back under the tracers: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 10, XDP_PASS), "back");
+	ASSERT(hit(o, ON_ENTRY) == 20 && hit(o, ON_EXIT) == 20 && hit(o, LAST_RET) == XDP_PASS,
+	       "back: %llu %llu %llu", hit(o, ON_ENTRY), hit(o, ON_EXIT), hit(o, LAST_RET));
+	bpf_link__destroy(le);
+	bpf_link__destroy(lx);
+	bpf_object__close(o);
+	return 0;
+}
+
+/* freplace of a re-JITed program, re-JIT of the extension, and of the
+ * program while it is replaced.
+ */
+static int test_freplace(void)
+{
+	int tgt = prog_fd("xdp_tgt");
+	struct bpf_object *o;
+	struct bpf_link *link;
+
+	ASSERT(!rejit_from_btf(tgt, prog_fd("xdp_drop")), "rejit target: %s", log_buf);
+	o = load_on_prog(tgt, "xdp_tgt", " ext_tx ext_aborted ");
+	ASSERT(o, "load extensions of a re-JITed program: %d", -errno);
+	link = bpf_program__attach_freplace(bpf_object__find_program_by_name(o, "ext_tx"), tgt,
+					    "xdp_tgt");
+	ASSERT(link, "attach freplace: %d", -errno);
+	ASSERT(!xdp_runs(tgt, 3, XDP_TX), "replaced");
+	ASSERT(!rejit_from_btf(on_prog_fd(o, "ext_tx"), on_prog_fd(o, "ext_aborted")),
+	       "rejit the extension: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 3, XDP_ABORTED), "extension re-JITed");
+	ASSERT(!rejit_from_btf(tgt, tgt), "rejit the replaced program: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 3, XDP_ABORTED), "still replaced");
+	bpf_link__destroy(link);
+	ASSERT(!xdp_runs(tgt, 3, XDP_PASS), "extension detached: the program's current code");
+	bpf_object__close(o);
+	return 0;
+}
+
+/* rejit_from_btf(@fd, @fd), waiting out trampolines still being freed */
+static int rejit_self_settled(int fd)
+{
+	int err, i;
+
+	for (i = 0; (err = rejit_from_btf(fd, fd)) == -EOPNOTSUPP && i < 50; i++)
+		usleep(100 * 1000);
+	return err;
+}
+
+/* Only the main function of a re-JITed program is still called: tracing
+ * another one is refused, at attach and at re-JIT.
+ */
+static int test_trace_sub_function(void)
+{
+	int tgt = prog_fd("xdp_tgt_sub"), err;
+	struct bpf_object *o = load_on_prog(tgt, "tgt_sub", " entry1 ");
+	struct bpf_link *link;
+
+	ASSERT(o, "load fentry on tgt_sub: %d", -errno);
+	link = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	ASSERT(link, "attach: %d", -errno);
+	err = rejit_from_btf(tgt, tgt);
+	ASSERT(err == -EOPNOTSUPP, "rejit with a traced sub-function: %d", err);
+	ASSERT(strstr(log_buf, "one of its subprograms"), "log: %s", log_buf);
+	ASSERT(!xdp_runs(tgt, 2, XDP_PASS) && hit(o, ON_ENTRY) == 2, "still traced: %llu",
+	       hit(o, ON_ENTRY));
+	bpf_link__destroy(link);
+	bpf_object__close(o);
+
+	ASSERT(!rejit_self_settled(tgt), "rejit once untraced: %s", log_buf);
+	o = load_on_prog(tgt, "tgt_sub", " entry1 ");
+	ASSERT(!o && errno == EOPNOTSUPP, "fentry on a sub-function of a re-JITed program: %d",
+	       -errno);
+	o = load_on_prog(tgt, "xdp_tgt_sub", " entry1 ");
+	ASSERT(o, "fentry on its main function: %d", -errno);
+	link = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	ASSERT(link && !xdp_runs(tgt, 2, XDP_PASS) && hit(o, ON_ENTRY) == 2,
+	       "main function traced: %llu", hit(o, ON_ENTRY));
+	bpf_link__destroy(link);
+	bpf_object__close(o);
+	return 0;
+}
+
+/* A TCP connection set up with congestion control @ca (client side). */
+static int tcp_connect_with(const char *ca)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = -1, s = -1;
+
+	if (l < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len))
+		goto out;
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (c < 0 || setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, ca, strlen(ca)) ||
+	    connect(c, (void *)&a, sizeof(a)))
+		goto out;
+	s = accept(l, NULL, NULL);
+out:
+	if (s >= 0)
+		close(s);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	return s >= 0 ? 0 : -errno;
+}
+
+static int tcp_connects(const char *ca, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (tcp_connect_with(ca))
+			return -errno;
+	return 0;
+}
+
+/* struct_ops: the kernel calls the program through the struct_ops
+ * trampoline, which holds the load-time image.
+ */
+static int test_struct_ops(void)
+{
+	struct bpf_object *o = bpf_object__open_file(ca_path, NULL);
+	struct bpf_link *link = NULL;
+	__u64 inits = 0;
+	__u32 zero = 0;
+	int fd, bss;
+
+	ASSERT(o && !bpf_object__load(o), "load %s: %d", ca_path, -errno);
+	link = bpf_map__attach_struct_ops(bpf_object__find_map_by_name(o, "rejit_ca1"));
+	ASSERT(link, "register rejit_ca1: %d", -errno);
+	fd = on_prog_fd(o, "ca1_init");
+	bss = bpf_map__fd(bpf_object__find_map_by_name(o, ".bss"));
+#define INITS() (bpf_map_lookup_elem(bss, &zero, &inits), inits)
+	ASSERT(!tcp_connects("rejit_ca1", 3), "connect: %d", -errno);
+	ASSERT(INITS() == 3, "before: %llu", inits);
+	ASSERT(!rejit_from(fd, on_prog_fd(o, "ca100_init")), "rejit struct_ops: %s", log_buf);
+	ASSERT(!tcp_connects("rejit_ca1", 3), "connect: %d", -errno);
+	ASSERT(INITS() == 303, "after: %llu", inits);
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ASSERT(!tcp_connects("rejit_ca1", 3), "connect: %d", -errno);
+	ASSERT(INITS() == 306, "back: %llu", inits);
+#undef INITS
+	bpf_link__destroy(link);
+	bpf_object__close(o);
 	return 0;
 }
 
@@ -811,6 +1131,15 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		stress_rejits = atoi(argv[2]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	{ /* the other objects sit next to OBJ */
+		char path[512];
+		const char *dir;
+
+		snprintf(path, sizeof(path), "%s", argv[1]);
+		dir = dirname(path);
+		snprintf(on_prog_path, sizeof(on_prog_path), "%s/rejit_on_prog.bpf.o", dir);
+		snprintf(ca_path, sizeof(ca_path), "%s/rejit_ca.bpf.o", dir);
+	}
 
 	obj = bpf_object__open_file(argv[1], NULL);
 	err = libbpf_get_error(obj);
@@ -838,6 +1167,11 @@ int main(int argc, char **argv)
 	run("fexit", test_fexit);
 	run("fentry_sleepable", test_fentry_sleepable);
 	run("fentry_attach_after_rejit", test_fentry_attach_after_rejit);
+	run("fentry_fexit_on_prog", test_fentry_fexit_on_prog);
+	run("fentry_on_rejited_prog", test_fentry_on_rejited_prog);
+	run("freplace", test_freplace);
+	run("trace_sub_function", test_trace_sub_function);
+	run("struct_ops", test_struct_ops);
 	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
 	run("orig_map_ids", test_orig_map_ids);

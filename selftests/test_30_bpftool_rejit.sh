@@ -29,8 +29,11 @@ pings() { ip netns exec rt ping -c 3 -i 0.1 -W 1 -q 10.204.0.1 >/dev/null 2>&1; 
 getppids() { python3 -c 'import os
 for _ in range(10): os.getppid()'; }
 rejit_cnt() { bpftool -j prog show "$@" | json '["rejit_cnt"]'; }
+btf_id() { bpftool -j prog show "$@" | json '.get("btf_id", 0)'; }
 
 id=$(bpftool -j prog show "${xdp[@]}" | json '["id"]')
+btf=$(btf_id "${xdp[@]}")
+[ "$btf" -gt 0 ] || fail "the XDP program has no BTF"
 expect_eq "rejit_cnt at load" "$(rejit_cnt "${xdp[@]}")" 0
 bpftool prog dump orig "${xdp[@]}" file "$tmp/orig-before"
 bpftool -j prog dump orig "${xdp[@]}" | json '[0]["disasm"]' >/dev/null ||
@@ -48,6 +51,7 @@ pings && fail "pings should be dropped by the new code"
 [ "$(count 0)" -ge $((seen + 3)) ] || fail "dropped packets not counted"
 expect_eq "prog id after re-JIT" "$(bpftool -j prog show "${xdp[@]}" | json '["id"]')" "$id"
 expect_eq "rejit_cnt" "$(rejit_cnt "${xdp[@]}")" 1
+expect_eq "BTF after rejit object (functions found by name)" "$(btf_id "${xdp[@]}")" "$btf"
 bpftool prog show "${xdp[@]}" | grep -q "rejited_at .* rejit_cnt 1" ||
 	fail "plain prog show lacks the re-JIT line"
 bpftool prog rejit "${xdp[@]}" orig
@@ -57,7 +61,8 @@ cmp -s "$tmp/orig-before" "$tmp/orig-after" || fail "dump orig changed across re
 bpftool prog rejit "${xdp[@]}" bytecode "$tmp/orig-before"
 pings || fail "pings should pass after 'rejit bytecode'"
 expect_eq "rejit_cnt" "$(rejit_cnt "${xdp[@]}")" 3
-note "xdp: pass -> drop -> pass, dump orig stable, prog id $id kept"
+expect_eq "BTF after rejit orig and bytecode" "$(btf_id "${xdp[@]}")" "$btf"
+note "xdp: pass -> drop -> pass, dump orig stable, prog id $id and BTF $btf kept"
 
 # prog profile on a re-JITed program: its fentry/fexit programs load
 # against the re-JITed program and see the packets that reach it.

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -30,6 +31,7 @@
 #include <linux/audit.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/perf_event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -891,6 +893,92 @@ static int audit_set(int enabled)
 /* A re-JIT leaves an audit record, like a load: with no audit daemon,
  * kauditd prints it to the kernel log.
  */
+/* ---- perf ksymbol records ------------------------------------------- */
+
+#define PERF_PAGES 8 /* data pages of the ring buffer, a power of 2 */
+
+struct ksym_rec {
+	__u64 addr;
+	__u32 len;
+	__u16 type, flags;
+	char name[];
+};
+
+/* The address of @fd's current image, as bpf_prog_info reports it. */
+static __u64 jited_addr(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	__u64 addr = 0;
+
+	info.nr_jited_ksyms = 1;
+	info.jited_ksyms = (__u64)(unsigned long)&addr;
+	return bpf_prog_get_info_by_fd(fd, &info, &len) ? 0 : addr;
+}
+
+/* Is there a ksymbol record for @addr (@unregister or not) named after
+ * the program in the ring buffer @rb?
+ */
+static bool ksym_seen(struct perf_event_mmap_page *rb, __u64 addr, bool unregister)
+{
+	const size_t size = PERF_PAGES * getpagesize();
+	const char *data = (const char *)rb + getpagesize();
+	__u64 head = __atomic_load_n(&rb->data_head, __ATOMIC_ACQUIRE);
+	char rec[512];
+
+	for (__u64 at = rb->data_tail; at < head;) {
+		struct perf_event_header *h = (void *)rec;
+		struct ksym_rec *k = (void *)(h + 1);
+
+		for (size_t i = 0; i < sizeof(*h); i++)
+			rec[i] = data[(at + i) % size];
+		for (size_t i = sizeof(*h); i < h->size && i < sizeof(rec); i++)
+			rec[i] = data[(at + i) % size];
+		if (h->type == PERF_RECORD_KSYMBOL && k->addr == addr &&
+		    k->type == PERF_RECORD_KSYMBOL_TYPE_BPF &&
+		    !!(k->flags & PERF_RECORD_KSYMBOL_FLAGS_UNREGISTER) == unregister &&
+		    strstr(k->name, "_tp_add"))
+			return true;
+		at += h->size ?: sizeof(*h);
+	}
+	return false;
+}
+
+/* perf learns of each re-JIT's image (PERF_RECORD_KSYMBOL), and forgets
+ * the one it replaces, so that samples in re-JITed code have a symbol.
+ */
+static int test_perf_ksymbol(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.size = sizeof(attr),
+		.ksymbol = 1,
+	};
+	int fd = prog_fd("tp_add1"), pfd;
+	struct perf_event_mmap_page *rb;
+	__u64 first, second;
+
+	/* this task's events: the re-JITs below are made by it */
+	pfd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	ASSERT(pfd >= 0, "perf_event_open: %d", -errno);
+	rb = mmap(NULL, (PERF_PAGES + 1) * getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		  pfd, 0);
+	ASSERT(rb != MAP_FAILED, "mmap: %d", -errno);
+	ASSERT(!rejit_from(fd, prog_fd("tp_add100")), "rejit: %s", log_buf);
+	first = jited_addr(fd);
+	ASSERT(first && ksym_seen(rb, first, false), "no ksymbol for the new image %#llx",
+	       (unsigned long long)first);
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	second = jited_addr(fd);
+	ASSERT(second && ksym_seen(rb, second, false), "no ksymbol for the second image");
+	ASSERT(ksym_seen(rb, first, true), "the replaced image %#llx was not unregistered",
+	       (unsigned long long)first);
+	munmap(rb, (PERF_PAGES + 1) * getpagesize());
+	close(pfd);
+	return 0;
+}
+
 static int test_audit(void)
 {
 	int fd = prog_fd("xdp_pass"), kmsg, found = 0;
@@ -1184,6 +1272,7 @@ int main(int argc, char **argv)
 	run("failures", test_failures);
 	run("unprivileged", test_unprivileged);
 	run("audit", test_audit);
+	run("perf_ksymbol", test_perf_ksymbol);
 	run("stress_one", stress_one);
 	run("stress_fentry", test_stress_fentry);
 	run("stress_tail_call", test_stress_tail_call);

@@ -8,7 +8,7 @@
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 8);
+	__uint(max_entries, 16);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
@@ -34,7 +34,7 @@ __u32 target_tgid;
 
 enum {
 	TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS,
-	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS,
+	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS, TC_PACKETS, CGROUP_PACKETS,
 };
 
 static __always_inline void bump(__u32 key, __u64 by)
@@ -97,6 +97,35 @@ int xdp_drop(struct xdp_md *ctx)
 {
 	bump(XDP_PACKETS, 1);
 	return XDP_DROP;
+}
+
+/* TC_ACT_OK and TC_ACT_SHOT */
+SEC("tc")
+int tc_pass(struct __sk_buff *skb)
+{
+	bump(TC_PACKETS, 1);
+	return 0;
+}
+
+SEC("tc")
+int tc_drop(struct __sk_buff *skb)
+{
+	bump(TC_PACKETS, 1);
+	return 2;
+}
+
+SEC("cgroup_skb/egress")
+int cg_pass(struct __sk_buff *skb)
+{
+	bump(CGROUP_PACKETS, 1);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int cg_drop(struct __sk_buff *skb)
+{
+	bump(CGROUP_PACKETS, 1);
+	return 0;
 }
 
 /* A constant key: the verifier makes it a direct jump, poked on updates. */

@@ -60,7 +60,7 @@ static const char *current;
 /* keys of the "counters" map, as in progs/rejit.bpf.c */
 enum {
 	TP_EVENTS, XDP_PACKETS, KPROBE_EVENTS, RAW_TP_EVENTS,
-	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS,
+	FENTRY_EVENTS, FEXIT_EVENTS, FENTRY_S_EVENTS, TC_PACKETS, CGROUP_PACKETS,
 };
 
 static struct bpf_object *obj;
@@ -466,6 +466,94 @@ static int test_xdp_veth(void)
 	bpf_xdp_detach(ifindex, 0, NULL);
 	sh("ip link del rj0; ip netns del rj");
 	return 0;
+}
+
+/* The same with a TC (sched_cls) program at the veth's ingress. */
+static int test_tc_veth(void)
+{
+	int fd = prog_fd("tc_pass"), ok;
+	__u64 seen;
+
+	ASSERT(!sh("ip netns add rj && ip link add rj0 type veth peer name rj1 netns rj &&"
+		   "ip addr add 10.203.0.1/24 dev rj0 && ip link set rj0 up &&"
+		   "ip -n rj addr add 10.203.0.2/24 dev rj1 && ip -n rj link set rj1 up"),
+	       "veth setup");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = if_nametoindex("rj0"),
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc, .prog_fd = fd);
+	ASSERT(!bpf_tc_hook_create(&hook) && !bpf_tc_attach(&hook, &tc), "attach tc");
+	counter_reset(TC_PACKETS);
+
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	seen = counter(TC_PACKETS);
+	ASSERT(ok && seen >= 3, "passing: ping ok=%d, seen %llu", ok, seen);
+
+	ASSERT(!rejit_from(fd, prog_fd("tc_drop")), "rejit to drop: %s", log_buf);
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	ASSERT(!ok && counter(TC_PACKETS) >= seen + 3, "dropping: ping ok=%d, seen %llu", ok,
+	       counter(TC_PACKETS));
+
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+	ASSERT(ok, "passing again");
+	bpf_tc_hook_destroy(&hook);
+	sh("ip link del rj0; ip netns del rj");
+	return 0;
+}
+
+/* One UDP datagram to the loopback from this process; 0 if it was sent. */
+static int udp_send_one(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int s = socket(AF_INET, SOCK_DGRAM, 0), err;
+
+	err = s < 0 || sendto(s, "x", 1, 0, (void *)&a, sizeof(a)) != 1 ? -errno : 0;
+	if (s >= 0)
+		close(s);
+	return err;
+}
+
+/* Datagrams through cgroup_skb program @fd: allowed, refused (EPERM)
+ * after the re-JIT, allowed again.
+ */
+static int cgroup_skb_switch(int fd)
+{
+	int err;
+
+	counter_reset(CGROUP_PACKETS);
+	ASSERT(!udp_send_one() && counter(CGROUP_PACKETS) == 1, "allowed: %llu",
+	       counter(CGROUP_PACKETS));
+	ASSERT(!rejit_from(fd, prog_fd("cg_drop")), "rejit to drop: %s", log_buf);
+	err = udp_send_one();
+	ASSERT(err == -EPERM && counter(CGROUP_PACKETS) == 2, "refused: %d, %llu", err,
+	       counter(CGROUP_PACKETS));
+	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
+	ASSERT(!udp_send_one() && counter(CGROUP_PACKETS) == 3, "allowed again: %llu",
+	       counter(CGROUP_PACKETS));
+	return 0;
+}
+
+/* cgroup_skb egress on a cgroup this process moves into for the test */
+static int test_cgroup_skb(void)
+{
+	int fd = prog_fd("cg_pass"), cg, err = -1;
+
+	ASSERT(!sh("mkdir -p /tmp/rejit-cg && mount -t cgroup2 none /tmp/rejit-cg &&"
+		   "mkdir /tmp/rejit-cg/rejit && echo %d > /tmp/rejit-cg/rejit/cgroup.procs",
+		   getpid()),
+	       "cgroup v2 setup");
+	cg = open("/tmp/rejit-cg/rejit", O_RDONLY | O_DIRECTORY);
+	if (CHECK(cg >= 0 && !bpf_prog_attach(fd, cg, BPF_CGROUP_INET_EGRESS, 0),
+		  "attach: %d", -errno)) {
+		err = cgroup_skb_switch(fd);
+		bpf_prog_detach2(fd, cg, BPF_CGROUP_INET_EGRESS);
+	}
+	if (cg >= 0)
+		close(cg);
+	sh("echo %d > /tmp/rejit-cg/cgroup.procs; rmdir /tmp/rejit-cg/rejit;"
+	   "umount /tmp/rejit-cg", getpid());
+	return err;
 }
 
 /* After a re-JIT with code that uses other maps, map_ids describes the
@@ -1266,6 +1354,8 @@ int main(int argc, char **argv)
 	run("struct_ops", test_struct_ops);
 	run("socket_filter", test_socket_filter);
 	run("xdp_veth", test_xdp_veth);
+	run("tc_veth", test_tc_veth);
+	run("cgroup_skb", test_cgroup_skb);
 	run("orig_map_ids", test_orig_map_ids);
 	run("tail_call_target", test_tail_call_target);
 	run("tail_call_caller", test_tail_call_caller);

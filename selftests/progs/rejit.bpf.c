@@ -85,48 +85,27 @@ int sock_drop(struct __sk_buff *skb)
 	return 0;
 }
 
-SEC("xdp")
-int xdp_pass(struct xdp_md *ctx)
-{
-	bump(XDP_PACKETS, 1);
-	return XDP_PASS;
-}
+/* Programs that count their packets in KEY: NAME##_pass returns PASS,
+ * NAME##_drop returns DROP.
+ */
+#define VERDICT_PAIR(SEC_NAME, NAME, CTX, KEY, PASS, DROP)			\
+	SEC(SEC_NAME)								\
+	int NAME##_pass(CTX ctx)						\
+	{									\
+		bump(KEY, 1);							\
+		return PASS;							\
+	}									\
+	SEC(SEC_NAME)								\
+	int NAME##_drop(CTX ctx)						\
+	{									\
+		bump(KEY, 1);							\
+		return DROP;							\
+	}
 
-SEC("xdp")
-int xdp_drop(struct xdp_md *ctx)
-{
-	bump(XDP_PACKETS, 1);
-	return XDP_DROP;
-}
-
-/* TC_ACT_OK and TC_ACT_SHOT */
-SEC("tc")
-int tc_pass(struct __sk_buff *skb)
-{
-	bump(TC_PACKETS, 1);
-	return 0;
-}
-
-SEC("tc")
-int tc_drop(struct __sk_buff *skb)
-{
-	bump(TC_PACKETS, 1);
-	return 2;
-}
-
-SEC("cgroup_skb/egress")
-int cg_pass(struct __sk_buff *skb)
-{
-	bump(CGROUP_PACKETS, 1);
-	return 1;
-}
-
-SEC("cgroup_skb/egress")
-int cg_drop(struct __sk_buff *skb)
-{
-	bump(CGROUP_PACKETS, 1);
-	return 0;
-}
+VERDICT_PAIR("xdp", xdp, struct xdp_md *, XDP_PACKETS, XDP_PASS, XDP_DROP)
+/* TC_ACT_OK, TC_ACT_SHOT */
+VERDICT_PAIR("tc", tc, struct __sk_buff *, TC_PACKETS, 0, 2)
+VERDICT_PAIR("cgroup_skb/egress", cg, struct __sk_buff *, CGROUP_PACKETS, 1, 0)
 
 /* A constant key: the verifier makes it a direct jump, poked on updates. */
 SEC("xdp")

@@ -435,70 +435,77 @@ static int sh(const char *fmt, ...)
 	return system(cmd);
 }
 
-/* Real packets through a veth pair: ping from a namespace to an address
- * behind an XDP program that passes, then drops, then passes again.
- */
-static int test_xdp_veth(void)
+/* A veth pair rj0 / rj1, the peer in namespace rj. */
+static int veth_up(void)
 {
-	int fd = prog_fd("xdp_pass"), ifindex, ok;
+	return sh("ip netns add rj && ip link add rj0 type veth peer name rj1 netns rj &&"
+		  "ip addr add 10.203.0.1/24 dev rj0 && ip link set rj0 up &&"
+		  "ip -n rj addr add 10.203.0.2/24 dev rj1 && ip -n rj link set rj1 up");
+}
+
+static void veth_down(void)
+{
+	sh("ip link del rj0; ip netns del rj");
+}
+
+static bool pings(void)
+{
+	return !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
+}
+
+/* Real packets through @fd, attached on the way in of rj0 and counting in
+ * @key: pings pass, are dropped once @fd is re-JITed with @drop_fd's code,
+ * pass again once it is back to its own.
+ */
+static int pings_switch(int fd, int drop_fd, __u32 key)
+{
 	__u64 seen;
+	bool ok;
 
-	ASSERT(!sh("ip netns add rj && ip link add rj0 type veth peer name rj1 netns rj &&"
-		   "ip addr add 10.203.0.1/24 dev rj0 && ip link set rj0 up &&"
-		   "ip -n rj addr add 10.203.0.2/24 dev rj1 && ip -n rj link set rj1 up"),
-	       "veth setup");
-	ifindex = if_nametoindex("rj0");
-	ASSERT(!bpf_xdp_attach(ifindex, fd, 0, NULL), "attach xdp");
-	counter_reset(XDP_PACKETS);
-
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	seen = counter(XDP_PACKETS);
+	counter_reset(key);
+	ok = pings();
+	seen = counter(key);
 	ASSERT(ok && seen >= 3, "passing: ping ok=%d, seen %llu", ok, seen);
 
-	ASSERT(!rejit_from(fd, prog_fd("xdp_drop")), "rejit to drop: %s", log_buf);
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	ASSERT(!ok && counter(XDP_PACKETS) >= seen + 3, "dropping: ping ok=%d, seen %llu",
-	       ok, counter(XDP_PACKETS));
+	ASSERT(!rejit_from(fd, drop_fd), "rejit to drop: %s", log_buf);
+	ok = pings();
+	ASSERT(!ok && counter(key) >= seen + 3, "dropping: ping ok=%d, seen %llu", ok,
+	       counter(key));
 
 	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	ASSERT(ok, "passing again");
-	bpf_xdp_detach(ifindex, 0, NULL);
-	sh("ip link del rj0; ip netns del rj");
+	ASSERT(pings(), "passing again");
 	return 0;
 }
 
-/* The same with a TC (sched_cls) program at the veth's ingress. */
+static int test_xdp_veth(void)
+{
+	int fd = prog_fd("xdp_pass"), ifindex, err = -1;
+
+	ASSERT(!veth_up(), "veth setup");
+	ifindex = if_nametoindex("rj0");
+	if (CHECK(!bpf_xdp_attach(ifindex, fd, 0, NULL), "attach xdp: %d", -errno)) {
+		err = pings_switch(fd, prog_fd("xdp_drop"), XDP_PACKETS);
+		bpf_xdp_detach(ifindex, 0, NULL);
+	}
+	veth_down();
+	return err;
+}
+
+/* The same with a TC (sched_cls) program at rj0's ingress. */
 static int test_tc_veth(void)
 {
-	int fd = prog_fd("tc_pass"), ok;
-	__u64 seen;
+	int fd = prog_fd("tc_pass"), err = -1;
 
-	ASSERT(!sh("ip netns add rj && ip link add rj0 type veth peer name rj1 netns rj &&"
-		   "ip addr add 10.203.0.1/24 dev rj0 && ip link set rj0 up &&"
-		   "ip -n rj addr add 10.203.0.2/24 dev rj1 && ip -n rj link set rj1 up"),
-	       "veth setup");
+	ASSERT(!veth_up(), "veth setup");
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = if_nametoindex("rj0"),
 		    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tc, .prog_fd = fd);
-	ASSERT(!bpf_tc_hook_create(&hook) && !bpf_tc_attach(&hook, &tc), "attach tc");
-	counter_reset(TC_PACKETS);
-
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	seen = counter(TC_PACKETS);
-	ASSERT(ok && seen >= 3, "passing: ping ok=%d, seen %llu", ok, seen);
-
-	ASSERT(!rejit_from(fd, prog_fd("tc_drop")), "rejit to drop: %s", log_buf);
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	ASSERT(!ok && counter(TC_PACKETS) >= seen + 3, "dropping: ping ok=%d, seen %llu", ok,
-	       counter(TC_PACKETS));
-
-	ASSERT(!rejit_from(fd, fd), "rejit back: %s", log_buf);
-	ok = !sh("ip netns exec rj ping -c 3 -i 0.1 -W 1 -q 10.203.0.1 >/dev/null");
-	ASSERT(ok, "passing again");
+	if (CHECK(!bpf_tc_hook_create(&hook) && !bpf_tc_attach(&hook, &tc), "attach tc: %d",
+		  -errno))
+		err = pings_switch(fd, prog_fd("tc_drop"), TC_PACKETS);
 	bpf_tc_hook_destroy(&hook);
-	sh("ip link del rj0; ip netns del rj");
-	return 0;
+	veth_down();
+	return err;
 }
 
 /* One UDP datagram to the loopback from this process; 0 if it was sent. */

@@ -165,7 +165,9 @@ static int code_add_btf(int src_fd, struct code *c)
 		return err;
 	c->func_info_cnt = info.nr_func_info;
 	c->func_info_rec_size = info.func_info_rec_size;
-	c->func_info = calloc(c->func_info_cnt, c->func_info_rec_size);
+	c->func_info = calloc(c->func_info_cnt ?: 1, c->func_info_rec_size ?: 1);
+	if (!c->func_info)
+		return -ENOMEM;
 	memset(&info, 0, sizeof(info));
 	info.nr_func_info = c->func_info_cnt;
 	info.func_info_rec_size = c->func_info_rec_size;
@@ -664,6 +666,11 @@ static int on_prog_fd(struct bpf_object *o, const char *name)
 	return bpf_program__fd(bpf_object__find_program_by_name(o, name));
 }
 
+static struct bpf_link *attach_by_name(struct bpf_object *o, const char *name)
+{
+	return bpf_program__attach(bpf_object__find_program_by_name(o, name));
+}
+
 /* keys of the "hits" map of rejit_on_prog.bpf.c */
 enum { ON_ENTRY, ON_EXIT, LAST_RET };
 
@@ -710,8 +717,8 @@ static int test_fentry_fexit_on_prog(void)
 	struct bpf_link *le, *lx;
 
 	ASSERT(o, "load tracers of xdp_tgt: %d", -errno);
-	le = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
-	lx = bpf_program__attach(bpf_object__find_program_by_name(o, "exit1"));
+	le = attach_by_name(o, "entry1");
+	lx = attach_by_name(o, "exit1");
 	ASSERT(le && lx, "attach: %d", -errno);
 	ASSERT(!traced_runs(tgt, o, 10, XDP_PASS, 10, 10), "before");
 
@@ -747,8 +754,8 @@ static int test_fentry_on_rejited_prog(void)
 	ASSERT(!rejit_from_btf(tgt, prog_fd("xdp_drop")), "rejit: %s", log_buf);
 	o = load_on_prog(tgt, "xdp_tgt", " entry1 exit1 ");
 	ASSERT(o, "load tracers of a re-JITed program: %d", -errno);
-	le = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
-	lx = bpf_program__attach(bpf_object__find_program_by_name(o, "exit1"));
+	le = attach_by_name(o, "entry1");
+	lx = attach_by_name(o, "exit1");
 	ASSERT(le && lx, "attach: %d", -errno);
 	ASSERT(!traced_runs(tgt, o, 10, XDP_DROP, 10, 10), "re-JITed code runs, traced");
 	ASSERT(!rejit_from_btf(tgt, tgt), "rejit back under the tracers: %s", log_buf);
@@ -807,7 +814,7 @@ static int test_trace_sub_function(void)
 	struct bpf_link *link;
 
 	ASSERT(o, "load fentry on tgt_sub: %d", -errno);
-	link = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	link = attach_by_name(o, "entry1");
 	ASSERT(link, "attach: %d", -errno);
 	err = rejit_from_btf(tgt, tgt);
 	ASSERT(err == -EOPNOTSUPP, "rejit with a traced sub-function: %d", err);
@@ -826,7 +833,7 @@ static int test_trace_sub_function(void)
 	       -errno);
 	o = load_on_prog(tgt, "xdp_tgt_sub", " entry1 ");
 	ASSERT(o, "fentry on its main function: %d", -errno);
-	link = bpf_program__attach(bpf_object__find_program_by_name(o, "entry1"));
+	link = attach_by_name(o, "entry1");
 	ASSERT(link && !xdp_runs(tgt, 2, XDP_PASS) && hit(o, ON_ENTRY) == 2,
 	       "main function traced: %llu", hit(o, ON_ENTRY));
 	bpf_link__destroy(link);

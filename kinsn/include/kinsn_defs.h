@@ -22,6 +22,7 @@
 #include <stdint.h>
 typedef uint8_t u8;
 typedef uint16_t u16;
+typedef int16_t s16;
 typedef int32_t s32;
 typedef uint32_t u32;
 typedef uint64_t u64;
@@ -34,6 +35,7 @@ enum kinsn_cpu {
 	KINSN_CPU_POPCNT, /* popcnt */
 	KINSN_CPU_ABM,	  /* lzcnt */
 	KINSN_CPU_BMI1,	  /* tzcnt, bextr */
+	KINSN_CPU_BMI2,	  /* rorx */
 };
 
 #ifndef __KERNEL__
@@ -51,6 +53,8 @@ static inline int kinsn_user_cpu_has(enum kinsn_cpu cpu)
 		return __builtin_cpu_supports("abm");
 	case KINSN_CPU_BMI1:
 		return __builtin_cpu_supports("bmi");
+	case KINSN_CPU_BMI2:
+		return __builtin_cpu_supports("bmi2");
 	}
 	return 0;
 }
@@ -246,19 +250,70 @@ struct kinsn_op_def {
 		      u16 *clobber);
 	enum kinsn_cpu cpu;
 	/*
-	 * x86-64 code to @buf (at most KINSN_X86_MAX bytes) for valid
-	 * operands @op; @dst and @src are the x86 registers (0-15) the JIT
-	 * gave BPF registers op->dst_reg and op->src_reg. Returns its length.
+	 * x86-64 code to @buf (at most KINSN_X86_MAX bytes) for operands @op
+	 * that expand() accepts; @regs[n] is the x86 register (0-15) the JIT
+	 * gave BPF register n (R0-R10). Returns its length. The code may
+	 * use r11 and the flags, nothing else the sequence does not write.
 	 */
-	int (*x86)(const struct bpf_insn *op, u8 dst, u8 src, u8 *buf);
+	int (*x86)(const struct bpf_insn *op, const u8 *regs, u8 *buf);
 };
 
-static inline struct bpf_insn kinsn_insn(u8 code, u8 dst, u8 src, s32 imm)
+static inline struct bpf_insn kinsn_insn(u8 code, u8 dst, u8 src, s16 off,
+					 s32 imm)
 {
 	struct bpf_insn insn = { .code = code, .dst_reg = dst, .src_reg = src,
-				 .imm = imm };
+				 .off = off, .imm = imm };
 
 	return insn;
+}
+
+/* x86 REX prefix (if one is needed) and ModRM of a register operation. */
+static inline int kinsn_x86_rr(u8 *buf, int w64, u8 reg, u8 rm)
+{
+	int n = 0;
+
+	if (w64 || reg >= 8 || rm >= 8)
+		buf[n++] = 0x40 | (w64 ? 0x08 : 0) | (reg >> 3) << 2 | (rm >> 3);
+	return n;
+}
+
+static inline u8 kinsn_modrm(u8 reg, u8 rm)
+{
+	return 0xc0 | (reg & 7) << 3 | (rm & 7);
+}
+
+/* [REX] @opcode ModRM(@reg, @rm) */
+static inline int kinsn_x86_op(u8 *buf, int w64, u8 opcode, u8 reg, u8 rm)
+{
+	int n = kinsn_x86_rr(buf, w64, reg, rm);
+
+	buf[n++] = opcode;
+	buf[n++] = kinsn_modrm(reg, rm);
+	return n;
+}
+
+static inline int kinsn_x86_imm32(u8 *buf, s32 imm)
+{
+	u32 v = (u32)imm;
+
+	buf[0] = v, buf[1] = v >> 8, buf[2] = v >> 16, buf[3] = v >> 24;
+	return 4;
+}
+
+/*
+ * The group-1 operation /@ext of @rm with an immediate (and /4, cmp /7),
+ * in its short form where the immediate fits a byte.
+ */
+static inline int kinsn_x86_alu_imm(u8 *buf, int w64, u8 ext, u8 rm, s32 imm)
+{
+	int n = kinsn_x86_op(buf, w64, imm == (signed char)imm ? 0x83 : 0x81,
+			     ext, rm);
+
+	if (imm == (signed char)imm)
+		buf[n++] = (u8)imm;
+	else
+		n += kinsn_x86_imm32(buf + n, imm);
+	return n;
 }
 
 /*
@@ -274,10 +329,10 @@ static inline int kinsn_rol_expand(const struct bpf_insn *op,
 	if (d > BPF_REG_9 || s > BPF_REG_9 || d == s || op->off ||
 	    op->imm < 1 || op->imm >= w)
 		return -1;
-	out[0] = kinsn_insn(cls | BPF_MOV | BPF_X, s, d, 0);
-	out[1] = kinsn_insn(cls | BPF_RSH | BPF_K, s, 0, w - op->imm);
-	out[2] = kinsn_insn(cls | BPF_LSH | BPF_K, d, 0, op->imm);
-	out[3] = kinsn_insn(cls | BPF_OR | BPF_X, d, s, 0);
+	out[0] = kinsn_insn(cls | BPF_MOV | BPF_X, s, d, 0, 0);
+	out[1] = kinsn_insn(cls | BPF_RSH | BPF_K, s, 0, 0, w - op->imm);
+	out[2] = kinsn_insn(cls | BPF_LSH | BPF_K, d, 0, 0, op->imm);
+	out[3] = kinsn_insn(cls | BPF_OR | BPF_X, d, s, 0, 0);
 	*clobber = 1u << s;
 	return 4;
 }
@@ -295,34 +350,194 @@ static inline int kinsn_rol32_expand(const struct bpf_insn *op,
 }
 
 /* rol r64|r32, imm8: [REX] c1 /0 ib */
-static inline int kinsn_rol_x86(const struct bpf_insn *op, u8 dst, u8 *buf,
-				int w)
+static inline int kinsn_rol_x86(const struct bpf_insn *op, const u8 *regs,
+				u8 *buf, int w)
 {
-	int n = 0;
+	int n = kinsn_x86_op(buf, w == 64, 0xc1, 0, regs[op->dst_reg]);
 
-	if (w == 64 || dst >= 8)
-		buf[n++] = 0x40 | (w == 64 ? 0x08 : 0) | (dst >> 3);
-	buf[n++] = 0xc1;
-	buf[n++] = 0xc0 | (dst & 7);
 	buf[n++] = (u8)op->imm;
 	return n;
 }
 
-static inline int kinsn_rol64_x86(const struct bpf_insn *op, u8 dst, u8 src,
+static inline int kinsn_rol64_x86(const struct bpf_insn *op, const u8 *regs,
 				  u8 *buf)
 {
-	return kinsn_rol_x86(op, dst, buf, 64);
+	return kinsn_rol_x86(op, regs, buf, 64);
 }
 
-static inline int kinsn_rol32_x86(const struct bpf_insn *op, u8 dst, u8 src,
+static inline int kinsn_rol32_x86(const struct bpf_insn *op, const u8 *regs,
 				  u8 *buf)
 {
-	return kinsn_rol_x86(op, dst, buf, 32);
+	return kinsn_rol_x86(op, regs, buf, 32);
+}
+
+/*
+ * Select (conditional move): "if (a OP b) goto +1; dst = src", the way
+ * compilers write dst = cond ? dst : src, as one kinsn. dst R0-R9, src
+ * R0-R10 (!= dst); off holds a (R0-R10), OP and the kind of compare
+ * (KINSN_SEL_*); imm is b: an immediate, or with KINSN_SEL_X a register
+ * (R0-R10). The 64-bit move is what makes it exact: cmov of 32 bits would
+ * zero dst's upper half also where the move does not happen.
+ */
+#define KINSN_SEL_X	0x100	/* b is the register imm, not an immediate */
+#define KINSN_SEL_32	0x200	/* compare the low 32 bits (JMP32) */
+
+static inline s16 kinsn_select_off(u8 a, u8 jmp_op, int x, int w32)
+{
+	return a | jmp_op | (x ? KINSN_SEL_X : 0) | (w32 ? KINSN_SEL_32 : 0);
+}
+
+/* x86 condition code under which a BPF jump with @jmp_op is taken. */
+static inline int kinsn_x86_cc(u8 jmp_op)
+{
+	switch (jmp_op) {
+	case BPF_JEQ:
+		return 0x4; /* e */
+	case BPF_JNE:
+	case BPF_JSET:
+		return 0x5; /* ne */
+	case BPF_JGT:
+		return 0x7; /* a */
+	case BPF_JGE:
+		return 0x3; /* ae */
+	case BPF_JLT:
+		return 0x2; /* b */
+	case BPF_JLE:
+		return 0x6; /* be */
+	case BPF_JSGT:
+		return 0xf; /* g */
+	case BPF_JSGE:
+		return 0xd; /* ge */
+	case BPF_JSLT:
+		return 0xc; /* l */
+	case BPF_JSLE:
+		return 0xe; /* le */
+	}
+	return -1;
+}
+
+static inline int kinsn_select_expand(const struct bpf_insn *op,
+				      struct bpf_insn *out, u16 *clobber)
+{
+	u8 d = op->dst_reg, s = op->src_reg, a = op->off & 0xf;
+	u8 jop = op->off & 0xf0, x = !!(op->off & KINSN_SEL_X);
+	u8 cls = op->off & KINSN_SEL_32 ? BPF_JMP32 : BPF_JMP;
+
+	if (d > BPF_REG_9 || s > BPF_REG_10 || d == s || a > BPF_REG_10 ||
+	    (op->off & ~0x3ff) || kinsn_x86_cc(jop) < 0 ||
+	    (x && (op->imm < 0 || op->imm > BPF_REG_10)))
+		return -1;
+	out[0] = kinsn_insn(cls | jop | (x ? BPF_X : BPF_K), a, x ? op->imm : 0,
+			    1, x ? 0 : op->imm);
+	out[1] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0);
+	*clobber = 0;
+	return 2;
+}
+
+/* cmp|test a, b|imm; cmov<not taken> dst, src */
+static inline int kinsn_select_x86(const struct bpf_insn *op, const u8 *regs,
+				   u8 *buf)
+{
+	u8 jop = op->off & 0xf0, a = regs[op->off & 0xf];
+	int w64 = !(op->off & KINSN_SEL_32), n;
+
+	if (op->off & KINSN_SEL_X) /* test|cmp a, b: 85|39 /r */
+		n = kinsn_x86_op(buf, w64, jop == BPF_JSET ? 0x85 : 0x39,
+				 regs[op->imm], a);
+	else if (jop == BPF_JSET) { /* test a, imm32: f7 /0 id */
+		n = kinsn_x86_op(buf, w64, 0xf7, 0, a);
+		n += kinsn_x86_imm32(buf + n, op->imm);
+	} else { /* cmp a, imm: 83|81 /7 */
+		n = kinsn_x86_alu_imm(buf, w64, 7, a, op->imm);
+	}
+	/* cmovcc dst, src: REX.W 0f 40+cc /r, cc the jump's negated */
+	n += kinsn_x86_rr(buf + n, 1, regs[op->dst_reg], regs[op->src_reg]);
+	buf[n++] = 0x0f;
+	buf[n++] = 0x40 | (kinsn_x86_cc(jop) ^ 1);
+	buf[n++] = kinsn_modrm(regs[op->dst_reg], regs[op->src_reg]);
+	return n;
+}
+
+/*
+ * Bit-field extract: dst = bits [off, off + imm) of src, shifted down;
+ * dst R0-R9, src R0-R10, 0 <= off, 1 <= imm < 64, off + imm <= 64. The
+ * sequence is the copy, shift and mask compilers write (two shifts for
+ * fields wider than 32 bits, whose mask an ALU immediate cannot hold).
+ */
+static inline int kinsn_bextr_expand(const struct bpf_insn *op,
+				     struct bpf_insn *out, u16 *clobber)
+{
+	u8 d = op->dst_reg, s = op->src_reg;
+	int start = op->off, len = op->imm, n = 0;
+
+	if (d > BPF_REG_9 || s > BPF_REG_10 || start < 0 || len < 1 ||
+	    len > 63 || start + len > 64)
+		return -1;
+	if (d != s)
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0);
+	if (len <= 32) {
+		if (start)
+			out[n++] = kinsn_insn(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0,
+					      start);
+		if (len < 32)
+			out[n++] = kinsn_insn(BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0,
+					      (s32)((1u << len) - 1));
+		else
+			out[n++] = kinsn_insn(BPF_ALU | BPF_MOV | BPF_X, d, d, 0, 0);
+	} else {
+		if (64 - start - len)
+			out[n++] = kinsn_insn(BPF_ALU64 | BPF_LSH | BPF_K, d, 0, 0,
+					      64 - start - len);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, 64 - len);
+	}
+	*clobber = 0;
+	return n;
+}
+
+/*
+ * Fields up to 32 bits: rorx dst, src, start (BMI2: copy and shift in one,
+ * the bits rotated to the top are masked off) and the mask (and, or a
+ * 32-bit mov). Wider ones: the plain sequence's copy and shifts.
+ */
+static inline int kinsn_bextr_x86(const struct bpf_insn *op, const u8 *regs,
+				  u8 *buf)
+{
+	u8 d = regs[op->dst_reg], s = regs[op->src_reg];
+	int start = op->off, len = op->imm, n = 0;
+
+	if (len > 32) {
+		if (d != s)
+			n += kinsn_x86_op(buf + n, 1, 0x89, s, d); /* mov d, s */
+		if (64 - start - len) { /* shl d, imm8: c1 /4 ib */
+			n += kinsn_x86_op(buf + n, 1, 0xc1, 4, d);
+			buf[n++] = 64 - start - len;
+		}
+		n += kinsn_x86_op(buf + n, 1, 0xc1, 5, d); /* shr d, imm8 */
+		buf[n++] = 64 - len;
+		return n;
+	}
+	if (start) { /* rorx d, s, start: VEX.LZ.F2.0F3A.W1 f0 /r ib */
+		buf[n++] = 0xc4;
+		buf[n++] = (d >= 8 ? 0 : 0x80) | 0x40 | (s >= 8 ? 0 : 0x20) | 0x03;
+		buf[n++] = 0xfb;
+		buf[n++] = 0xf0;
+		buf[n++] = kinsn_modrm(d, s);
+		buf[n++] = start;
+	} else if (d != s) {
+		n += kinsn_x86_op(buf + n, 1, 0x89, s, d); /* mov d, s */
+	}
+	if (len == 32) /* mov d32, d32 */
+		n += kinsn_x86_op(buf + n, 0, 0x89, d, d);
+	else /* and d, mask: 83|81 /4 */
+		n += kinsn_x86_alu_imm(buf + n, 1, 4, d, (s32)((1u << len) - 1));
+	return n;
 }
 
 static const struct kinsn_op_def kinsn_bitops_op_defs[] = {
 	{ "bpf_rol64", kinsn_rol64_expand, KINSN_CPU_BASE, kinsn_rol64_x86 },
 	{ "bpf_rol32", kinsn_rol32_expand, KINSN_CPU_BASE, kinsn_rol32_x86 },
+	{ "bpf_select64", kinsn_select_expand, KINSN_CPU_BASE, kinsn_select_x86 },
+	{ "bpf_bextr64", kinsn_bextr_expand, KINSN_CPU_BMI2, kinsn_bextr_x86 },
 };
 
 #endif /* KINSN_DEFS_H */

@@ -48,9 +48,9 @@ static int kinsn_emit_x86(const struct bpf_kinsn *kinsn, u8 *buf,
 }
 
 static int kinsn_emit_x86_op(const struct bpf_kinsn *kinsn, u8 *buf,
-			     const struct bpf_insn *op, u8 dst, u8 src)
+			     const struct bpf_insn *op, const u8 *regs)
 {
-	return to_entry(kinsn)->op->x86(op, dst, src, buf);
+	return to_entry(kinsn)->op->x86(op, regs, buf);
 }
 
 static bool kinsn_cpu_has(enum kinsn_cpu cpu)
@@ -66,6 +66,8 @@ static bool kinsn_cpu_has(enum kinsn_cpu cpu)
 		return boot_cpu_has(X86_FEATURE_ABM);
 	case KINSN_CPU_BMI1:
 		return boot_cpu_has(X86_FEATURE_BMI1);
+	case KINSN_CPU_BMI2:
+		return boot_cpu_has(X86_FEATURE_BMI2);
 	}
 	return false;
 }

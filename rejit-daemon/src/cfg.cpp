@@ -74,10 +74,17 @@ RegSet regs_read(const Insn &in) {
 		auto e = kinsn_is_pure(in) ? kinsn_expand(in) : std::nullopt;
 		if (!e)
 			return kAllRegs;
-		RegSet read = 0, written = 0; // what the sequence reads before writing
+		// What the sequence reads before writing; after a jump in it a
+		// write may not happen, so the old value is read too.
+		RegSet read = 0, written = 0;
+		bool branched = false;
 		for (const Insn &x : e->insns) {
 			read |= RegSet(regs_read(x) & ~written);
-			written |= regs_written(x);
+			branched |= kinsn_seq_branch(x);
+			if (branched)
+				read |= RegSet(regs_written(x) & ~written);
+			else
+				written |= regs_written(x);
 		}
 		return read;
 	}
@@ -268,8 +275,20 @@ Kinds::Kinds(const Rewriter &rw, const Cfg &cfg) : in_(rw.size()) {
 			};
 			if (x.is_kinsn()) {
 				if (auto e = kinsn_is_pure(x) ? kinsn_expand(x) : std::nullopt) {
-					for (const Insn &a : e->insns)
+					// after a jump in the sequence, a write joins the old value
+					bool branched = false;
+					for (const Insn &a : e->insns) {
+						branched |= kinsn_seq_branch(a);
+						if (a.cls() != BPF_ALU && a.cls() != BPF_ALU64)
+							continue;
+						const Reg old = r[a.dst];
 						alu(a);
+						if (branched &&
+						    (old.kinds != r[a.dst].kinds ||
+						     old.stack_off != r[a.dst].stack_off))
+							r[a.dst] = reg_of(uint8_t(old.kinds |
+							                          r[a.dst].kinds));
+					}
 					for (unsigned c = 0; c < kRegs; c++)
 						if (e->clobber & reg_bit(c))
 							r[c] = {}; // unreadable until written

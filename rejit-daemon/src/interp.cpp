@@ -337,9 +337,18 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 			if (!e)
 				return err(in.form ? "kinsn operands invalid for its form"
 				                   : "kinsn not modelled (unknown form)");
-			for (const Insn &x : e->insns)
-				if (auto s = straight(x); !s)
+			for (size_t k = 0; k < e->insns.size(); k++) {
+				const Insn &x = e->insns[k];
+				if (kinsn_seq_branch(x)) { // forward, inside (kinsn_is_pure)
+					const uint64_t b = BPF_SRC(x.code) == BPF_X
+					                           ? r[x.src]
+					                           : uint64_t(int64_t(x.imm));
+					if (jump_taken(x, r[x.dst], b))
+						k += size_t(x.off);
+				} else if (auto s = straight(x); !s) {
 					return s.error();
+				}
+			}
 			clobbered = uint16_t((clobbered & ~regs_written(in)) | e->clobber);
 			for (unsigned c = 0; c <= BPF_REG_9; c++)
 				if (e->clobber & (1u << c))

@@ -77,9 +77,25 @@ std::optional<KinsnExpansion> kinsn_expand(const Insn &in) {
 
 bool kinsn_is_pure(const Insn &in) {
 	auto e = kinsn_expand(in);
-	return e && std::all_of(e->insns.begin(), e->insns.end(), [](const Insn &x) {
-		       return (x.cls() == BPF_ALU || x.cls() == BPF_ALU64) && check(x).empty();
-	       });
+	if (!e)
+		return false;
+	const size_t n = e->insns.size();
+	for (size_t i = 0; i < n; i++) {
+		const Insn &x = e->insns[i];
+		if (!check(x).empty())
+			return false;
+		if (x.cls() == BPF_ALU || x.cls() == BPF_ALU64)
+			continue;
+		if (!kinsn_seq_branch(x) || x.off < 0 || i + size_t(x.off) + 1 > n)
+			return false; // only forward jumps inside the sequence
+	}
+	return true;
+}
+
+bool kinsn_seq_branch(const Insn &x) {
+	const uint8_t op = BPF_OP(x.code);
+	return (x.cls() == BPF_JMP || x.cls() == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
+	       op != BPF_EXIT && op != BPF_JCOND;
 }
 
 void bind_kinsns(std::span<Insn> insns, const KinsnMap &kinsns) {

@@ -26,6 +26,8 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	v.push_back(make_zext_pass());
 	v.push_back(make_const_fold_pass());
 	v.push_back(make_rotate_pass());
+	v.push_back(make_bextr_pass());
+	v.push_back(make_select_pass());
 	v.push_back(make_dce_pass());
 	return v;
 }

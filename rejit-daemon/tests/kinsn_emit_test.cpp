@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include "kinsn_defs.h"
+#include "rejit/insn.hpp"
+#include "rejit/interp.hpp"
 
 namespace {
 
@@ -42,8 +44,10 @@ public:
 	}
 	Code(const Code &) = delete;
 	Code &operator=(const Code &) = delete;
-	[[nodiscard]] Native fn() const {
-		return mem_ == MAP_FAILED ? nullptr : reinterpret_cast<Native>(mem_);
+	[[nodiscard]] Native fn() const { return as<Native>(); }
+	template <class F>
+	[[nodiscard]] F as() const {
+		return mem_ == MAP_FAILED ? nullptr : reinterpret_cast<F>(mem_);
 	}
 
 private:
@@ -105,73 +109,178 @@ TEST(KinsnEmit, BitopsOnHostCpu) {
 	check_family(kinsn_bitops_defs);
 }
 
-// The operand forms' code for x86 register `r` (each one the JIT gives a
-// BPF register), wrapped so that it is callable: save r, r = rdi, the
-// kinsn, rax = r, restore r.
-std::vector<uint8_t> wrap_op(const kinsn_op_def &d, const bpf_insn &op, uint8_t r) {
-	std::vector<uint8_t> c;
-	const uint8_t rex_b = 0x48 | (r >> 3), rex_r = 0x48 | (r >> 3) << 2;
-	if (r) {
-		if (r >= 8)
-			c.push_back(0x41);
-		c.push_back(0x50 | (r & 7)); // push r
-	}
-	c.insert(c.end(), {rex_b, 0x89, uint8_t(0xc0 | 7 << 3 | (r & 7))}); // mov r, rdi
-	uint8_t buf[KINSN_X86_MAX];
-	const int n = d.x86(&op, r, r == 1 ? 2 : 1, buf);
-	c.insert(c.end(), buf, buf + n);
-	if (r) {
-		c.insert(c.end(), {rex_r, 0x89, uint8_t(0xc0 | (r & 7) << 3)}); // mov rax, r
-		if (r >= 8)
-			c.push_back(0x41);
-		c.push_back(0x58 | (r & 7)); // pop r
-	}
+// x86 registers of BPF R0-R10 in the x86-64 JIT.
+constexpr uint8_t kX86Reg[] = {0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5};
+constexpr int kRegs = 11;
+
+// An operand form's code wrapped into `void f(uint64_t regs[11])`: every
+// BPF register's x86 register is loaded from regs[], the kinsn runs, and
+// they are stored back. r9 (no BPF register) holds the pointer.
+std::vector<uint8_t> wrap_op(std::span<const uint8_t> kinsn) {
+	std::vector<uint8_t> c = {
+	        0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41,
+	        0x56, 0x41, 0x57, 0x49, 0x89, 0xf9}; // push rbx .. r15; mov r9, rdi
+	auto move = [&](uint8_t opcode) {            // mov x, [r9 + 8n] | mov [r9 + 8n], x
+		for (int n = 0; n < kRegs; n++) {
+			const uint8_t x = kX86Reg[n];
+			c.insert(c.end(), {uint8_t(0x49 | (x >> 3) << 2), opcode,
+			                   uint8_t(0x41 | (x & 7) << 3), uint8_t(8 * n)});
+		}
+	};
+	move(0x8b);
+	c.insert(c.end(), kinsn.begin(), kinsn.end());
+	move(0x89);
+	c.insert(c.end(), {0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b});
 	return c;
 }
 
+// The plain sequence on a register file: what the verifier checks.
+void run_plain(std::span<const bpf_insn> seq, uint64_t (&r)[kRegs]) {
+	for (size_t pc = 0; pc < seq.size(); pc++) {
+		const bpf_insn &b = seq[pc];
+		const rejit::Insn in{b.code, b.dst_reg, b.src_reg, b.off, b.imm};
+		const uint64_t src =
+		        BPF_SRC(in.code) == BPF_X ? r[in.src] : uint64_t(int64_t(in.imm));
+		if (in.cls() == BPF_ALU || in.cls() == BPF_ALU64)
+			r[in.dst] = rejit::alu_value(in, r[in.dst], src);
+		else if (rejit::jump_taken(in, r[in.dst], src))
+			pc += size_t(in.off);
+	}
+}
+
+// Random operands, the ones expand() accepts: registers R0-R10, offsets
+// and immediates around every form's ranges, select encodings.
+bpf_insn random_operands(std::mt19937_64 &rng) {
+	static const uint8_t jops[] = {BPF_JEQ,  BPF_JNE,  BPF_JGT,  BPF_JGE,  BPF_JLT, BPF_JLE,
+	                               BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE, BPF_JSET};
+	bpf_insn op{};
+	op.dst_reg = rng() % kRegs, op.src_reg = rng() % kRegs;
+	switch (rng() % 3) {
+	case 0:
+		op.off = 0; // rotates take no offset
+		break;
+	case 1:
+		op.off = int16_t(rng() % 70);
+		break;
+	default:
+		op.off = kinsn_select_off(rng() % kRegs, jops[rng() % 11], rng() % 2, rng() % 2);
+	}
+	switch (rng() % 3) {
+	case 0:
+		op.imm = int32_t(rng() % 70);
+		break;
+	case 1:
+		op.imm = int32_t(rng() % 256) - 128;
+		break;
+	default:
+		op.imm = int32_t(uint32_t(rng()));
+	}
+	return op;
+}
+
+// Register values: edge cases, small numbers (so compares go both ways)
+// and random ones.
+uint64_t random_value(std::mt19937_64 &rng) {
+	switch (rng() % 4) {
+	case 0:
+		return kEdges[rng() % kEdges.size()];
+	case 1:
+		return rng() % 8 - 4;
+	default:
+		return rng() >> (rng() % 64);
+	}
+}
+
+// Every operand form's native code for many operands, register
+// allocations (each operand over R0-R10) and register values against its
+// plain sequence; the registers it clobbers are not compared.
 TEST(KinsnEmit, OperandFormsOnHostCpu) {
-	// x86 registers of BPF R0-R9 in the x86-64 JIT.
-	const uint8_t regs[] = {0, 7, 6, 2, 1, 8, 3, 13, 14, 15};
 	for (const kinsn_op_def &d : kinsn_bitops_op_defs) {
 		SCOPED_TRACE(d.name);
-		ASSERT_TRUE(kinsn_user_cpu_has(d.cpu));
-		const bool wide = std::string(d.name) == "bpf_rol64";
-		const kinsn_def *meaning = nullptr;
-		for (const kinsn_def &m : kinsn_bitops_defs)
-			if (std::string(m.name) == d.name)
-				meaning = &m;
-		ASSERT_NE(meaning, nullptr);
-		size_t runs = 0;
+		if (!kinsn_user_cpu_has(d.cpu)) {
+			std::printf("%s operand form: host CPU lacks the instruction, NOT run\n",
+			            d.name);
+			continue;
+		}
 		std::mt19937_64 rng(7);
-		for (int imm = 1; imm < (wide ? 64 : 32); imm++) {
-			bpf_insn op{};
-			op.dst_reg = 1, op.src_reg = 2, op.imm = imm;
-			uint16_t clobber = 0;
+		size_t operands = 0, runs = 0;
+		for (int t = 0; t < 2000000 && operands < 2000; t++) {
+			const bpf_insn op = random_operands(rng);
 			bpf_insn seq[KINSN_OP_MAX];
-			ASSERT_GT(d.expand(&op, seq, &clobber), 0) << imm;
-			for (uint8_t r : regs) {
-				const Code code(wrap_op(d, op, r));
-				ASSERT_NE(code.fn(), nullptr);
-				for (int i = 0; i < 2000; i++) {
-					const uint64_t x =
-					        i < int(kEdges.size()) ? kEdges[i] : rng();
-					const uint64_t want = meaning->meaning(x, imm, 0);
-					const uint64_t got = code.fn()(x, 0, 0);
-					runs++;
-					ASSERT_EQ(got, want)
-					        << std::hex << "x86 reg " << int(r) << " x 0x" << x
-					        << " imm " << std::dec << imm;
+			uint16_t clobber = 0;
+			const int cnt = d.expand(&op, seq, &clobber);
+			if (cnt < 0)
+				continue;
+			ASSERT_LE(cnt, KINSN_OP_MAX);
+			operands++;
+			uint8_t buf[KINSN_X86_MAX];
+			const int len = d.x86(&op, kX86Reg, buf);
+			ASSERT_GT(len, 0);
+			ASSERT_LE(len, KINSN_X86_MAX);
+			const Code code(wrap_op({buf, size_t(len)}));
+			auto native = code.as<void (*)(uint64_t *)>();
+			ASSERT_NE(native, nullptr);
+			for (int i = 0; i < 100; i++, runs++) {
+				uint64_t want[kRegs], got[kRegs];
+				for (int r = 0; r < kRegs; r++)
+					want[r] = got[r] = random_value(rng);
+				run_plain({seq, size_t(cnt)}, want);
+				native(got);
+				for (int r = 0; r < kRegs; r++) {
+					if (clobber & 1u << r)
+						continue;
+					ASSERT_EQ(got[r], want[r])
+					        << std::hex << "R" << std::dec << r
+					        << ", operands dst r" << int(op.dst_reg) << " src r"
+					        << int(op.src_reg) << " off 0x" << std::hex
+					        << op.off << " imm 0x" << op.imm;
 				}
 			}
 		}
-		std::printf("%s operand form: %zu inputs over 10 registers, native == meaning\n",
-		            d.name, runs);
+		EXPECT_GE(operands, 2000u) << "too few valid random operands";
+		std::printf("%s operand form: %zu operand sets x 100 register files (%zu runs), "
+		            "native == plain sequence\n",
+		            d.name, operands, runs);
+	}
+}
+
+// The plain sequences of the operand forms mean what their kfuncs do.
+TEST(KinsnEmit, OperandFormsMeanTheirKfunc) {
+	std::mt19937_64 rng(3);
+	for (int i = 0; i < 100000; i++) {
+		const uint64_t x = random_value(rng);
+		bpf_insn op{}, seq[KINSN_OP_MAX];
+		uint16_t clobber;
+		uint64_t r[kRegs] = {};
+		op.dst_reg = 2, op.src_reg = 3;
+		op.imm = 1 + rng() % 63;
+		r[2] = x;
+		ASSERT_EQ(kinsn_rol64_expand(&op, seq, &clobber), 4);
+		run_plain({seq, 4}, r);
+		ASSERT_EQ(r[2], kinsn_rol64(x, op.imm, 0));
+		op.imm = 1 + rng() % 31;
+		r[2] = x;
+		ASSERT_EQ(kinsn_rol32_expand(&op, seq, &clobber), 4);
+		run_plain({seq, 4}, r);
+		ASSERT_EQ(r[2], kinsn_rol32(x, op.imm, 0));
+		op.imm = 1 + rng() % 63, op.off = rng() % (65 - op.imm);
+		r[2] = 0, r[3] = x;
+		const int n = kinsn_bextr_expand(&op, seq, &clobber);
+		ASSERT_GT(n, 0);
+		run_plain({seq, size_t(n)}, r);
+		ASSERT_EQ(r[2], kinsn_bextr64(x, op.off, op.imm));
+		const uint64_t a = random_value(rng), b = random_value(rng);
+		op.off = kinsn_select_off(4, BPF_JSGT, 1, 0), op.imm = 5;
+		r[2] = a, r[3] = b, r[4] = rng() % 5 - 2, r[5] = rng() % 5 - 2;
+		ASSERT_EQ(kinsn_select_expand(&op, seq, &clobber), 2);
+		run_plain({seq, 2}, r);
+		ASSERT_EQ(r[2], kinsn_select64(int64_t(r[4]) <= int64_t(r[5]), b, a));
 	}
 }
 
 // Invalid operands have no meaning: the verifier refuses them.
 TEST(KinsnEmit, OperandFormsRefuseBadOperands) {
-	for (const kinsn_op_def &d : kinsn_bitops_op_defs) {
+	for (const kinsn_op_def &d : std::span(kinsn_bitops_op_defs, 2)) { // rol64, rol32
 		SCOPED_TRACE(d.name);
 		const int width = std::string(d.name) == "bpf_rol64" ? 64 : 32;
 		bpf_insn seq[KINSN_OP_MAX];
@@ -190,6 +299,29 @@ TEST(KinsnEmit, OperandFormsRefuseBadOperands) {
 		EXPECT_EQ(expand(9, 0, width - 1), 4);
 		EXPECT_EQ(clobber, 1u << 0);
 	}
+	bpf_insn op{}, seq[KINSN_OP_MAX];
+	uint16_t clobber;
+	auto select = [&](uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+		op = {}, op.dst_reg = dst, op.src_reg = src, op.off = off, op.imm = imm;
+		return kinsn_select_expand(&op, seq, &clobber);
+	};
+	EXPECT_EQ(select(1, 2, kinsn_select_off(3, BPF_JGT, 1, 0), 4), 2);
+	EXPECT_EQ(select(10, 2, kinsn_select_off(3, BPF_JGT, 1, 0), 4), -1); // dst R10
+	EXPECT_EQ(select(1, 1, kinsn_select_off(3, BPF_JGT, 1, 0), 4), -1);  // dst == src
+	EXPECT_EQ(select(1, 2, kinsn_select_off(3, BPF_JGT, 1, 0), 11), -1); // b R11
+	EXPECT_EQ(select(1, 2, kinsn_select_off(11, BPF_JGT, 0, 0), 4), -1); // a R11
+	EXPECT_EQ(select(1, 2, kinsn_select_off(3, BPF_JA, 0, 0), 4), -1);   // not a compare
+	EXPECT_EQ(select(1, 2, kinsn_select_off(3, BPF_JGT, 0, 0) | 0x400, 4), -1);
+	auto bextr = [&](uint8_t dst, uint8_t src, int16_t start, int32_t len) {
+		op = {}, op.dst_reg = dst, op.src_reg = src, op.off = start, op.imm = len;
+		return kinsn_bextr_expand(&op, seq, &clobber);
+	};
+	EXPECT_EQ(bextr(1, 2, 8, 8), 3);
+	EXPECT_EQ(bextr(10, 2, 8, 8), -1);
+	EXPECT_EQ(bextr(1, 2, 8, 0), -1);
+	EXPECT_EQ(bextr(1, 2, 0, 64), -1);
+	EXPECT_EQ(bextr(1, 2, 8, 57), -1); // past bit 63
+	EXPECT_EQ(bextr(1, 2, -1, 8), -1);
 }
 
 // Known answer: CRC32C of "123456789" with the usual inversions is 0xe3069283.

@@ -7,6 +7,9 @@
  *    kinsn, with native code (the xlated program keeps the pair and the
  *    image holds one rol) and with native=0 (the plain sequence stays);
  *  - the same with constant blinding (bpf_jit_harden=2);
+ *  - every operand form (rotate, select, bit-field extract) against its
+ *    plain sequence on random operands and registers, >= 100,000 register
+ *    files per kinsn;
  *  - BPF_PROG_REJIT of a program written with the plain idiom into one
  *    with the pair, as bpfrejitd does, with the module BTF in fd_array;
  *  - /sys/kernel/bpf_kinsn describes each kinsn;
@@ -18,6 +21,7 @@
  *   test_kinsn_op MODULE_DIR
  */
 #include "kinsn_util.h" /* first: _GNU_SOURCE */
+#include <stddef.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -36,7 +40,7 @@ struct io {
 };
 
 /* x86-64 JIT register of each BPF register (arch/x86/net/bpf_jit_comp.c). */
-static const __u8 x86_reg[] = { 0, 7, 6, 2, 1, 8, 3, 13, 14, 15 };
+static const __u8 x86_reg[] = { 0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5 };
 
 struct kinsn_ref {
 	const struct kinsn_op_def *def;
@@ -200,7 +204,7 @@ static long check_tier(const char *tier, bool native, bool blinded)
 				int cnt = build(insns, k, true, dst, src, base, counts[c]), fd;
 				__u32 image_len = sizeof(image), xlated, want;
 				__u8 rol[KINSN_X86_MAX];
-				int rol_len = k->def->x86(&op, x86_reg[dst], x86_reg[src], rol);
+				int rol_len = k->def->x86(&op, x86_reg, rol);
 				__u16 clobber;
 				bool has_rol;
 
@@ -462,6 +466,207 @@ static struct btf *open_module_btf(struct btf *vmlinux)
 	return btf;
 }
 
+/*
+ * Every operand form, differentially: for random operand sets over R0-R9
+ * (the ones expand() accepts), a program with the pair and one with its
+ * plain sequence in its place run on the same register files; every
+ * register the kinsn does not clobber must agree. Natively the pair must
+ * stay in the xlated code, except when blinded with more than a byte of
+ * immediate; with native=0 it never does.
+ */
+#define FILES 8	     /* register files per run */
+#define SETS 40	     /* operand sets per kinsn */
+#define FORM_RUNS 320 /* runs per operand set natively: 102,400 files per kinsn */
+
+struct files {
+	__u64 in[FILES][10];
+	__u64 out[FILES][10];
+};
+
+static __u64 random_value(void)
+{
+	static const __u64 edges[] = { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff,
+				       1ull << 32, 1ull << 63, ~0ull, ~0ull - 1 };
+
+	switch (random() % 4) {
+	case 0:
+		return edges[random() % ARRAY_SIZE(edges)];
+	case 1:
+		return (__u64)(random() % 8) - 4;
+	default:
+		return rnd();
+	}
+}
+
+static struct bpf_insn random_operands(void)
+{
+	static const __u8 jops[] = { BPF_JEQ, BPF_JNE, BPF_JGT, BPF_JGE, BPF_JLT, BPF_JLE,
+				     BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE, BPF_JSET };
+	bool x = random() % 2;
+	struct bpf_insn op = raw(0, random() % 10, random() % 10, 0, 0);
+
+	op.off = random() % 2 ? random() % 70 :
+		 kinsn_select_off(random() % 10, jops[random() % ARRAY_SIZE(jops)], x,
+				  random() % 2);
+	switch (random() % 3) {
+	case 0:
+		op.imm = random() % 70;
+		break;
+	case 1:
+		op.imm = random() % 10;
+		break;
+	default:
+		op.imm = (__s32)random() << (random() % 2);
+	}
+	return op;
+}
+
+/* Registers an operand set names (select's compare registers too). */
+static __u16 operand_regs(const struct bpf_insn *seq, int cnt)
+{
+	__u16 regs = 0;
+	int i;
+
+	for (i = 0; i < cnt; i++) {
+		regs |= 1u << seq[i].dst_reg;
+		if (BPF_SRC(seq[i].code) == BPF_X)
+			regs |= 1u << seq[i].src_reg;
+	}
+	return regs;
+}
+
+/*
+ * for each file j: R0-R9 but @base = in[j]; the kinsn (pair or @seq);
+ * out[j] = the registers but @base and the clobbered ones.
+ */
+static int build_files(struct bpf_insn *p, __s32 btf_id, const struct bpf_insn *op,
+		       const struct bpf_insn *seq, int cnt, __u16 clobber, __u8 base)
+{
+	int n = 0, j, r;
+
+	if (base != BPF_REG_1)
+		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, base, BPF_REG_1, 0, 0);
+	for (j = 0; j < FILES; j++) {
+		for (r = 0; r < 10; r++)
+			if (r != base)
+				p[n++] = raw(BPF_LDX | BPF_MEM | BPF_DW, r, base, 8 * (10 * j + r), 0);
+		if (seq) {
+			memcpy(p + n, seq, cnt * sizeof(*seq));
+			n += cnt;
+		} else {
+			p[n++] = raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, 1, btf_id);
+			p[n++] = *op;
+		}
+		for (r = 0; r < 10; r++)
+			if (r != base && !(clobber & 1u << r))
+				p[n++] = raw(BPF_STX | BPF_MEM | BPF_DW, base, r,
+					     offsetof(struct files, out[j][r]), 0);
+	}
+	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0);
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return n;
+}
+
+/* kinsn pairs in a program's xlated code. */
+static int xlated_pairs(int fd)
+{
+	static struct bpf_insn x[MAX_INSNS * 4];
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i;
+	int pairs = 0;
+
+	info.xlated_prog_len = sizeof(x);
+	info.xlated_prog_insns = (__u64)(unsigned long)x;
+	if (bpf_prog_get_info_by_fd(fd, &info, &len))
+		fail("prog info: %s", strerror(errno));
+	for (i = 0; i < info.xlated_prog_len / sizeof(x[0]); i++)
+		pairs += x[i].code == (BPF_JMP | BPF_CALL) && x[i].src_reg == BPF_PSEUDO_KINSN_CALL;
+	return pairs;
+}
+
+static void run_files(int fd, struct files *f, const char *what)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = f, .ctx_size_in = sizeof(*f));
+
+	if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
+		fail("%s: test run: %s", what, strerror(errno));
+}
+
+static long check_forms(struct btf *btf, const char *tier, bool native, bool blinded)
+{
+	static struct bpf_insn pair_prog[MAX_INSNS], plain_prog[MAX_INSNS];
+	long inputs = 0;
+	size_t d;
+
+	srandom(2);
+	for (d = 0; d < ARRAY_SIZE(kinsn_bitops_op_defs); d++) {
+		const struct kinsn_op_def *def = &kinsn_bitops_op_defs[d];
+		__s32 id = btf__find_by_name_kind(btf, def->name, BTF_KIND_FUNC);
+		long before = inputs;
+		int sets = 0, kept = 0;
+
+		if (id < 0)
+			fail("%s not in kinsn_bitops's BTF", def->name);
+		while (sets < SETS) {
+			struct bpf_insn op = random_operands(), seq[KINSN_OP_MAX];
+			__u16 clobber = 0, used;
+			int cnt = def->expand(&op, seq, &clobber), np, nq, fp, fq, run, j, r;
+			__u8 base;
+			bool want_pair;
+
+			if (cnt < 0)
+				continue;
+			used = operand_regs(seq, cnt) | clobber;
+			if (used & 1u << BPF_REG_10) /* the frame pointer: not a value */
+				continue;
+			for (base = 0; base < 10 && used & 1u << base; base++)
+				;
+			if (base == 10)
+				continue;
+			sets++;
+			np = build_files(pair_prog, id, &op, NULL, 0, clobber, base);
+			nq = build_files(plain_prog, id, &op, seq, cnt, clobber, base);
+			fp = load(pair_prog, np);
+			if (fp < 0)
+				fail("%s %s r%d, r%d, %#x, %d: load: %s\n%s", tier, def->name,
+				     op.dst_reg, op.src_reg, op.off, op.imm, strerror(-fp), libbpf_log);
+			fq = load(plain_prog, nq);
+			if (fq < 0)
+				fail("%s plain %s: load: %s\n%s", tier, def->name, strerror(-fq),
+				     libbpf_log);
+			want_pair = native && !(blinded && (op.imm < -128 || op.imm > 255));
+			if (xlated_pairs(fp) != (want_pair ? FILES : 0))
+				fail("%s %s imm %d: %d pairs in the xlated code, want %d", tier,
+				     def->name, op.imm, xlated_pairs(fp), want_pair ? FILES : 0);
+			kept += want_pair;
+			for (run = 0; run < (native && !blinded ? FORM_RUNS : FORM_RUNS / 8); run++) {
+				struct files a, b;
+
+				for (j = 0; j < FILES; j++)
+					for (r = 0; r < 10; r++)
+						a.in[j][r] = random_value();
+				memset(a.out, 0x5a, sizeof(a.out));
+				b = a;
+				run_files(fp, &a, def->name);
+				run_files(fq, &b, "plain sequence");
+				for (j = 0; j < FILES; j++)
+					for (r = 0; r < 10; r++)
+						if (a.out[j][r] != b.out[j][r])
+							fail("%s %s r%d, r%d, %#x, %d: R%d = %#llx, plain sequence %#llx",
+							     tier, def->name, op.dst_reg, op.src_reg,
+							     (__u16)op.off, op.imm, r,
+							     a.out[j][r], b.out[j][r]);
+				inputs += FILES;
+			}
+			close(fp);
+			close(fq);
+		}
+		printf("  %-12s %-7s %d operand sets (%d kept as pairs), %ld register files, pair == plain sequence\n",
+		       def->name, tier, sets, kept, inputs - before);
+	}
+	return inputs;
+}
+
 static void set_harden(const char *v)
 {
 	FILE *f = fopen("/proc/sys/net/core/bpf_jit_harden", "w");
@@ -478,9 +683,11 @@ static void tier(const char *name, const char *params, bool native, long *inputs
 	btf = open_module_btf(vmlinux);
 	check_sysfs(native);
 	*inputs += check_tier(name, native, false);
+	*inputs += check_forms(btf, name, native, false);
 	if (native) {
 		set_harden("2");
 		*inputs += check_tier("blinded", native, true);
+		*inputs += check_forms(btf, "blinded", native, true);
 		set_harden("0");
 		check_rejit();
 		check_refusals();

@@ -53,9 +53,12 @@ struct KinsnExpansion {
 // What a bound pair stands for; nullopt if unbound or its operands are
 // invalid for the form.
 std::optional<KinsnExpansion> kinsn_expand(const Insn &in);
-// A bound, valid pair whose expansion only computes on registers (no
-// memory, no calls): the analyses then know exactly what it does.
+// A bound, valid pair whose expansion only computes on registers (ALU
+// instructions and forward conditional jumps inside it; no memory, no
+// calls): the analyses then know exactly what it does.
 bool kinsn_is_pure(const Insn &in);
+// A conditional jump, the only kind of jump an expansion may hold.
+bool kinsn_seq_branch(const Insn &x);
 
 // Bind every unbound pair whose (imm, off) names exactly one kinsn of
 // `kinsns` that librejit knows.

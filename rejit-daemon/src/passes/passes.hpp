@@ -12,6 +12,8 @@ std::unique_ptr<Pass> make_wide_load_pass();
 std::unique_ptr<Pass> make_zext_pass();
 std::unique_ptr<Pass> make_const_fold_pass();
 std::unique_ptr<Pass> make_rotate_pass();
+std::unique_ptr<Pass> make_bextr_pass();
+std::unique_ptr<Pass> make_select_pass();
 std::unique_ptr<Pass> make_dce_pass();
 
 } // namespace rejit

@@ -13,8 +13,9 @@
  *   u64 bpf_select64(u64 cond, u64 a, u64 b) __ksym;   cond ? a : b
  *   u64 bpf_bextr64(u64 x, u32 start, u32 len) __ksym;
  *
- * bpf_rol64 and bpf_rol32 also have an operand form (rotate a register by
- * an immediate in place, kinsn_defs.h), for rewriters of compiled code.
+ * Operand forms (kinsn_defs.h), for rewriters of compiled code: bpf_rol64
+ * and bpf_rol32 rotate a register by an immediate in place, bpf_select64
+ * is a conditional move and bpf_bextr64 a bit-field extract.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -30,6 +30,12 @@ const kinsn_op_def *def_of(const Insn &in) {
 
 } // namespace
 
+const KinsnRef *native_operand_form(const KinsnMap &kinsns, std::string_view name) {
+	const auto it = kinsns.find(name);
+	return it != kinsns.end() && it->second.operand && it->second.native ? &it->second
+	                                                                     : nullptr;
+}
+
 std::span<const std::string_view> kinsn_forms() {
 	return form_names();
 }

@@ -35,6 +35,10 @@ struct KinsnRef {
 // By kfunc name, e.g. "bpf_rol64".
 using KinsnMap = std::map<std::string, KinsnRef, std::less<>>;
 
+// The kinsn `name` if this machine's JIT emits its operand form natively,
+// else nullptr: the passes that emit operand forms use nothing else.
+const KinsnRef *native_operand_form(const KinsnMap &kinsns, std::string_view name);
+
 // Operand forms librejit knows (Insn::form is the index + 1).
 std::span<const std::string_view> kinsn_forms();
 // Insn::form of the named operand form, 0 if librejit does not know it.

@@ -34,9 +34,7 @@ public:
 
 	Result<void> run(Rewriter &rw, const PassEnv &env,
 	                 std::vector<Site> &sites) const override {
-		const auto ref = env.kinsns.find(kKinsn);
-		const bool usable =
-		        ref != env.kinsns.end() && ref->second.operand && ref->second.native;
+		const KinsnRef *ref = native_operand_form(env.kinsns, kKinsn);
 		for (size_t i = 0; i + 2 < rw.size(); i++) {
 			const Insn &mov = rw.at(i), &sh = rw.at(i + 1), &mask = rw.at(i + 2);
 			const uint8_t cls = mov.cls(), d = mov.dst;
@@ -58,13 +56,13 @@ public:
 			auto skip = [&](const std::string &why) {
 				sites.push_back({i, false, what + ": " + why});
 			};
-			if (!usable) {
+			if (!ref) {
 				skip(fmt::format("no native {} operand form on this machine",
 				                 kKinsn));
 				continue;
 			}
-			const Insn pair = make_kinsn(kKinsn, ref->second,
-			                             {d, mov.src, int16_t(k), int32_t(len)});
+			const Insn pair =
+			        make_kinsn(kKinsn, *ref, {d, mov.src, int16_t(k), int32_t(len)});
 			if (!kinsn_expand(pair)) {
 				skip("registers the operand form does not take (R10 as "
 				     "destination)");

@@ -44,9 +44,7 @@ public:
 
 	Result<void> run(Rewriter &rw, const PassEnv &env,
 	                 std::vector<Site> &sites) const override {
-		const auto ref = env.kinsns.find(kKinsn);
-		const bool usable =
-		        ref != env.kinsns.end() && ref->second.operand && ref->second.native;
+		const KinsnRef *ref = native_operand_form(env.kinsns, kKinsn);
 		for (size_t i = 0; i + 1 < rw.size(); i++) {
 			const Insn &j = rw.at(i), &mov = rw.at(i + 1);
 			if (!is_branch(j) || j.off != 1 ||
@@ -56,7 +54,7 @@ public:
 			auto skip = [&](const std::string &why) {
 				sites.push_back({i, false, what + ": " + why});
 			};
-			if (!usable) {
+			if (!ref) {
 				skip(fmt::format("no native {} operand form on this machine",
 				                 kKinsn));
 				continue;
@@ -66,7 +64,7 @@ public:
 			                 int16_t(kinsn_select_off(j.dst, BPF_OP(j.code), x,
 			                                          j.cls() == BPF_JMP32)),
 			                 x ? int32_t(j.src) : j.imm};
-			const Insn pair = make_kinsn(kKinsn, ref->second, op);
+			const Insn pair = make_kinsn(kKinsn, *ref, op);
 			if (!kinsn_expand(pair)) {
 				skip("registers the operand form does not take (dst R10 or dst == "
 				     "src)");

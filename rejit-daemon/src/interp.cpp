@@ -322,6 +322,8 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 	for (uint64_t step = 0; step < opt.max_steps; step++) {
 		if (pc >= prog.size())
 			return make_error(EINVAL, "fell off the end of the program");
+		if (opt.trace)
+			opt.trace(pc);
 		const Insn &in = prog[pc];
 		const uint8_t op = BPF_OP(in.code);
 		const uint64_t src =

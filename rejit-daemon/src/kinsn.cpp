@@ -6,6 +6,7 @@
 #include <set>
 
 #include "kinsn_defs.h"
+#include "rejit/rewriter.hpp"
 
 namespace rejit {
 namespace {
@@ -99,9 +100,7 @@ bool kinsn_is_pure(const Insn &in) {
 }
 
 bool kinsn_seq_branch(const Insn &x) {
-	const uint8_t op = BPF_OP(x.code);
-	return (x.cls() == BPF_JMP || x.cls() == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT && op != BPF_JCOND;
+	return is_cond_jump(x);
 }
 
 void bind_kinsns(std::span<Insn> insns, const KinsnMap &kinsns) {

@@ -22,6 +22,7 @@ size_t Optimized::changed() const {
 
 std::vector<std::unique_ptr<Pass>> all_passes() {
 	std::vector<std::unique_ptr<Pass>> v;
+	v.push_back(make_layout_pass()); // first: the profile names original code
 	v.push_back(make_wide_load_pass());
 	v.push_back(make_zext_pass());
 	v.push_back(make_const_fold_pass());

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "rejit/rewriter.hpp"
 
+#include <algorithm>
 #include <limits>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -56,6 +58,12 @@ bool is_control(const Insn &in) {
 	return (cls == BPF_JMP || cls == BPF_JMP32) && !in.is_kinsn(); // kinsns run inline
 }
 
+bool is_cond_jump(const Insn &in) {
+	const uint8_t op = BPF_OP(in.code);
+	return (in.cls() == BPF_JMP || in.cls() == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
+	       op != BPF_EXIT && op != BPF_JCOND;
+}
+
 Result<Rewriter> Rewriter::create(std::span<const Insn> insns, std::span<const LineInfo> line_info,
                                   std::span<const FuncInfo> func_info) {
 	// slot -> instruction index; -1 for the second half of an ld_imm64 or
@@ -90,6 +98,8 @@ Result<Rewriter> Rewriter::create(std::span<const Insn> insns, std::span<const L
 		}
 		rw.nodes_.push_back(std::move(n));
 	}
+	rw.order_.resize(rw.nodes_.size());
+	std::iota(rw.order_.begin(), rw.order_.end(), size_t(0));
 	// line/func info are kept keyed by instruction index until finish()
 	auto rekey = [&](auto &out, auto in, const char *what) -> Result<void> {
 		for (auto info : in) {
@@ -114,13 +124,8 @@ std::optional<size_t> Rewriter::target(size_t i) const {
 	return static_cast<size_t>(nodes_[i].target);
 }
 
-Result<void> Rewriter::replace(size_t i, std::vector<Insn> with) {
-	if (i >= nodes_.size())
-		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
-	Node &n = nodes_[i];
-	if (n.deleted || !n.extra.empty())
-		return make_error(EINVAL, fmt::format("insn {}: edited twice", i));
-	for (const Insn &in : with) {
+Result<void> Rewriter::check_straight(size_t i, const std::vector<Insn> &code) {
+	for (const Insn &in : code) {
 		if (is_control(in) || is_pseudo_func(in))
 			return make_error(EINVAL, fmt::format("insn {}: replacement must be "
 			                                      "straight-line code",
@@ -128,6 +133,18 @@ Result<void> Rewriter::replace(size_t i, std::vector<Insn> with) {
 		if (std::string why = check(in); !why.empty())
 			return make_error(EINVAL, fmt::format("insn {}: replacement: {}", i, why));
 	}
+	return {};
+}
+
+Result<void> Rewriter::replace(size_t i, std::vector<Insn> with) {
+	if (i >= nodes_.size())
+		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
+	Node &n = nodes_[i];
+	if (n.deleted || !n.extra.empty() ||
+	    (with.empty() && (!n.prefix.empty() || n.then_jump >= 0)))
+		return make_error(EINVAL, fmt::format("insn {}: edited twice", i));
+	if (auto r = check_straight(i, with); !r)
+		return r;
 	n.target = -1;
 	if (with.empty()) {
 		n.deleted = true;
@@ -142,12 +159,18 @@ Result<void> Rewriter::replace_run(size_t first, size_t count, std::vector<Insn>
 	if (count == 0 || first + count > nodes_.size())
 		return make_error(EINVAL,
 		                  fmt::format("run [{}, {}) out of range", first, first + count));
-	for (size_t i = 0; i < nodes_.size(); i++) {
-		const int64_t t = nodes_[i].target;
-		if (t > int64_t(first) && t < int64_t(first + count))
-			return make_error(EINVAL, fmt::format("insn {} enters run [{}, {}) at {}",
-			                                      i, first, first + count, t));
-	}
+	for (size_t i = 0; i < nodes_.size(); i++)
+		for (const int64_t t : {nodes_[i].target, nodes_[i].then_jump})
+			if (t > int64_t(first) && t < int64_t(first + count))
+				return make_error(EINVAL,
+				                  fmt::format("insn {} enters run [{}, {}) at {}",
+				                              i, first, first + count, t));
+	const auto pos = std::find(order_.begin(), order_.end(), first) - order_.begin();
+	for (size_t k = 1; k < count; k++)
+		if (size_t(pos) + k >= order_.size() || order_[size_t(pos) + k] != first + k)
+			return make_error(EINVAL, fmt::format("run [{}, {}) is not laid out in one "
+			                                      "piece",
+			                                      first, first + count));
 	if (auto r = replace(first, std::move(with)); !r)
 		return r;
 	for (size_t i = first + 1; i < first + count; i++)
@@ -169,17 +192,107 @@ Result<void> Rewriter::jump_always(size_t i) {
 	return {};
 }
 
+Result<void> Rewriter::insert_before(size_t i, std::vector<Insn> code) {
+	if (i >= nodes_.size())
+		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
+	if (nodes_[i].deleted)
+		return make_error(EINVAL, fmt::format("insn {}: deleted", i));
+	if (auto r = check_straight(i, code); !r)
+		return r;
+	auto &prefix = nodes_[i].prefix;
+	prefix.insert(prefix.end(), code.begin(), code.end());
+	return {};
+}
+
+Result<void> Rewriter::invert_jump(size_t i, size_t to) {
+	if (i >= nodes_.size() || to >= nodes_.size())
+		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
+	Node &n = nodes_[i];
+	if (n.deleted || !n.extra.empty())
+		return make_error(EINVAL, fmt::format("insn {}: edited twice", i));
+	// BPF_JEQ..BPF_JSLE and their inverse
+	static constexpr uint8_t inverse[16] = {
+	        0, BPF_JNE, BPF_JLE, BPF_JLT, 0,        BPF_JEQ,  BPF_JSLE, BPF_JSLT,
+	        0, 0,       BPF_JGE, BPF_JGT, BPF_JSGE, BPF_JSGT, 0,        0};
+	const uint8_t inv = inverse[BPF_OP(n.insn.code) >> 4];
+	if (!is_jump(n.insn) || n.insn.src == BPF_PSEUDO_CALL || !inv)
+		return make_error(EINVAL, fmt::format("insn {}: not a jump with an inverse", i));
+	n.insn.code = uint8_t((n.insn.code & ~BPF_OP(0xff)) | inv);
+	n.target = int64_t(to);
+	return {};
+}
+
+// Can control run from node i into the next node laid out?
+bool Rewriter::falls_through(size_t i) const {
+	const Node &n = nodes_[i];
+	if (n.then_jump >= 0)
+		return false;
+	if (n.deleted || !n.extra.empty())
+		return true;
+	const uint8_t op = BPF_OP(n.insn.code);
+	const bool jmp = n.insn.cls() == BPF_JMP || n.insn.cls() == BPF_JMP32;
+	return !(jmp && (op == BPF_EXIT || op == BPF_JA));
+}
+
+Result<void> Rewriter::move_run(size_t first, size_t count, size_t before) {
+	const size_t n = nodes_.size();
+	if (count == 0 || first + count > n || before > n ||
+	    (before >= first && before < first + count))
+		return make_error(EINVAL,
+		                  fmt::format("move of run [{}, {}) before {}: out of range", first,
+		                              first + count, before));
+	auto fail = [&](std::string_view why) {
+		return make_error(EINVAL, fmt::format("move of run [{}, {}) before {}: {}", first,
+		                                      first + count, before, why));
+	};
+	if (std::any_of(nodes_.begin(), nodes_.end(), [](const Node &x) { return x.deleted; }))
+		return fail("deletions already made");
+	const size_t pos = size_t(std::find(order_.begin(), order_.end(), first) - order_.begin());
+	for (size_t k = 1; k < count; k++)
+		if (pos + k >= n || order_[pos + k] != first + k)
+			return fail("not laid out in one piece");
+	const size_t last = first + count - 1;
+	const bool tail = falls_through(last);
+	if (tail && pos + count >= n)
+		return fail("falls off the end");
+	if (tail && nodes_[last].then_jump >= 0)
+		return fail("edited twice");
+	std::vector<size_t> order(order_);
+	order.erase(order.begin() + long(pos), order.begin() + long(pos + count));
+	const size_t at =
+	        before == n ? order.size()
+	                    : size_t(std::find(order.begin(), order.end(), before) - order.begin());
+	if (at == 0)
+		return fail("the program entry stays first");
+	if (falls_through(order[at - 1]))
+		return fail("the instruction before the new place falls through");
+	if (tail)
+		nodes_[last].then_jump = int64_t(order_[pos + count]);
+	order.insert(order.begin() + long(at), order_.begin() + long(pos),
+	             order_.begin() + long(pos + count));
+	order_ = std::move(order);
+	return {};
+}
+
 Result<Program> Rewriter::finish() const {
-	// New slot of every node; a deleted node takes its successor's slot.
-	std::vector<size_t> new_slot(nodes_.size() + 1);
+	auto slots = [](const std::vector<Insn> &v) {
+		size_t k = 0;
+		for (const Insn &x : v)
+			k += x.slots();
+		return k;
+	};
+	// New slot of every node (of its prefix, where references land) and of
+	// its instruction; a deleted node takes its layout successor's slot.
+	std::vector<size_t> new_slot(nodes_.size() + 1), insn_slot(nodes_.size());
 	size_t slot = 0;
-	for (size_t i = 0; i < nodes_.size(); i++) {
+	for (size_t i : order_) {
+		const Node &n = nodes_[i];
 		new_slot[i] = slot;
-		if (nodes_[i].deleted)
+		if (n.deleted)
 			continue;
-		slot += nodes_[i].insn.slots();
-		for (const Insn &x : nodes_[i].extra)
-			slot += x.slots();
+		slot += slots(n.prefix);
+		insn_slot[i] = slot;
+		slot += n.insn.slots() + slots(n.extra) + (n.then_jump >= 0 ? 1 : 0);
 	}
 	new_slot[nodes_.size()] = slot; // "past the end", only valid if unused
 	const size_t total = slot;
@@ -191,34 +304,49 @@ Result<Program> Rewriter::finish() const {
 			                                      what, node));
 		return new_slot[node];
 	};
+	auto aim = [&](Insn &in, int64_t target, size_t at) -> Result<void> {
+		auto t = slot_for(static_cast<size_t>(target), "reference");
+		if (!t)
+			return t.error();
+		return set_displacement(in, int64_t(*t) - int64_t(at) - 1, at);
+	};
 
 	Program out;
 	out.insns.reserve(nodes_.size());
-	for (size_t i = 0; i < nodes_.size(); i++) {
+	for (size_t i : order_) {
 		const Node &n = nodes_[i];
 		if (n.deleted)
 			continue;
+		out.insns.insert(out.insns.end(), n.prefix.begin(), n.prefix.end());
 		Insn in = n.insn;
-		if (n.target >= 0) {
-			auto t = slot_for(static_cast<size_t>(n.target), "reference");
-			if (!t)
-				return t.error();
-			auto r = set_displacement(in, int64_t(*t) - int64_t(new_slot[i]) - 1,
-			                          new_slot[i]);
-			if (!r)
+		if (n.target >= 0)
+			if (auto r = aim(in, n.target, insn_slot[i]); !r)
 				return r.error();
-		}
 		out.insns.push_back(in);
 		out.insns.insert(out.insns.end(), n.extra.begin(), n.extra.end());
+		if (n.then_jump >= 0) {
+			Insn ja{BPF_JMP | BPF_JA, 0, 0, 0, 0};
+			const size_t at = insn_slot[i] + in.slots() + slots(n.extra);
+			if (auto r = aim(ja, n.then_jump, at); !r)
+				return r.error();
+			out.insns.push_back(ja);
+		}
 	}
 
 	// line_info must stay strictly increasing: when deletions fold entries
 	// onto one instruction, the last one (which describes it) wins.
+	std::vector<LineInfo> lines;
 	for (LineInfo li : line_info_) {
 		auto t = slot_for(li.insn_off, "line_info");
 		if (!t)
 			return t.error();
 		li.insn_off = static_cast<uint32_t>(*t);
+		lines.push_back(li);
+	}
+	std::stable_sort(lines.begin(), lines.end(), [](const LineInfo &a, const LineInfo &b) {
+		return a.insn_off < b.insn_off;
+	});
+	for (const LineInfo &li : lines) {
 		if (!out.line_info.empty() && out.line_info.back().insn_off == li.insn_off)
 			out.line_info.back() = li;
 		else
@@ -228,7 +356,7 @@ Result<Program> Rewriter::finish() const {
 		auto t = slot_for(fi.insn_off, "func_info");
 		if (!t)
 			return t.error();
-		if (!out.func_info.empty() && out.func_info.back().insn_off == *t)
+		if (!out.func_info.empty() && out.func_info.back().insn_off >= *t)
 			return make_error(
 			        EINVAL,
 			        fmt::format("subprogram at insn {} would be empty", fi.insn_off));

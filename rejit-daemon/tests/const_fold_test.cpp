@@ -79,7 +79,7 @@ TEST(ConstFold, AnyRodataContents) {
 TEST(ConstFold, LoadWidthsAndSignExtension) {
 	const std::vector<uint8_t> value{0xfe, 0xff, 0x80, 0x00, 0x01, 0x00, 0x00, 0x80,
 	                                 0x78, 0x56, 0x34, 0x12, 0xff, 0xff, 0xff, 0xff};
-	const PassEnv env{{{3, value}}, {}};
+	const PassEnv env{{{3, value}}, {}, {}};
 	struct Case {
 		uint8_t code;
 		int16_t off;
@@ -108,7 +108,7 @@ TEST(ConstFold, LoadWidthsAndSignExtension) {
 }
 
 TEST(ConstFold, DecidesJumps) {
-	const PassEnv env{{{0, {5, 0, 0, 0}}}, {}};
+	const PassEnv env{{{0, {5, 0, 0, 0}}}, {}, {}};
 	for (auto [op, imm, want] : {std::tuple{BPF_JEQ, 5, 1},
 	                             {BPF_JEQ, 4, 2},
 	                             {BPF_JGT, 4, 1},
@@ -136,13 +136,13 @@ TEST(ConstFold, LeavesMapsThatMayChange) {
 	// map 1 is not frozen: its loads stay
 	std::vector<Insn> p{
 	        map_value(1, 1, 0), {BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0}, exit_insn()};
-	auto o = fold(p, PassEnv{{{0, {1, 2, 3, 4}}}, {}});
+	auto o = fold(p, PassEnv{{{0, {1, 2, 3, 4}}}, {}, {}});
 	EXPECT_EQ(o.changed(), 0u) << explain(o);
 	EXPECT_EQ(o.prog.insns, p);
 	// out of the value: reported, not folded
 	std::vector<Insn> q{
 	        map_value(1, 0, 2), {BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0}, exit_insn()};
-	o = fold(q, PassEnv{{{0, {1, 2, 3, 4}}}, {}});
+	o = fold(q, PassEnv{{{0, {1, 2, 3, 4}}}, {}, {}});
 	EXPECT_EQ(o.changed(), 0u);
 	EXPECT_EQ(o.reports[0].skipped(), 1u) << explain(o);
 }

@@ -52,6 +52,7 @@ struct RunOptions {
 	HelperFn helper; // unset: any helper call is an error
 	PseudoFn pseudo; // unset: any pseudo ld_imm64 is an error
 	uint64_t max_steps = 1'000'000;
+	std::function<void(size_t insn)> trace; // set: told every instruction run
 };
 
 // The ISA's arithmetic, as the interpreter runs it and const-fold folds it.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "rejit/kinsn.hpp"
+#include "rejit/profile.hpp"
 #include "rejit/rewriter.hpp"
 
 namespace rejit {
@@ -46,6 +47,9 @@ struct PassEnv {
 	// fd_array index a pass puts in the operand forms it emits. Empty:
 	// none (passes that need one change nothing).
 	KinsnMap kinsns;
+	// How often each conditional jump of the input was taken (instrumented
+	// tier); empty: no profile (the layout pass changes nothing).
+	EdgeProfile profile;
 };
 
 class Pass {

@@ -61,18 +61,37 @@ public:
 	// Make conditional jump i unconditional, to the same target (deleting
 	// it with replace(i, {}) is the way to never take it).
 	Result<void> jump_always(size_t i);
+	// Insert straight-line code before instruction i; references to i then
+	// reach that code first.
+	Result<void> insert_before(size_t i, std::vector<Insn> code);
+	// Invert the condition of conditional jump i and make it jump to
+	// instruction `to` (JSET and may_goto have no inverse).
+	Result<void> invert_jump(size_t i, size_t to);
+	// Lay out the run [first, first + count) just before instruction
+	// `before` (size(): at the end), which nothing may fall through into.
+	// The instruction laid out before the run then falls through to the
+	// one after it (the caller makes it jump to the run if need be), and if
+	// the run's last instruction can fall through, a `ja` to the
+	// instruction that followed the run is appended. Only before deletions.
+	Result<void> move_run(size_t first, size_t count, size_t before);
 
 	Result<Program> finish() const;
 
 private:
 	struct Node {
 		Insn insn;
-		int64_t target = -1;     // node index this insn refers to, or -1
-		bool deleted = false;    // references skip to the next live node
-		std::vector<Insn> extra; // inserted after insn (replacement tail)
+		int64_t target = -1;      // node index this insn refers to, or -1
+		bool deleted = false;     // references skip to the next live node
+		std::vector<Insn> prefix; // inserted before insn, reached by references
+		std::vector<Insn> extra;  // inserted after insn (replacement tail)
+		int64_t then_jump = -1;   // node a `ja` after all that goes to, or -1
 	};
 
+	[[nodiscard]] bool falls_through(size_t i) const;
+	static Result<void> check_straight(size_t i, const std::vector<Insn> &code);
+
 	std::vector<Node> nodes_;
+	std::vector<size_t> order_; // layout: node indexes in program order
 	std::vector<LineInfo> line_info_;
 	std::vector<FuncInfo> func_info_;
 };
@@ -82,5 +101,7 @@ bool is_pc_relative(const Insn &in);
 // Can the instruction transfer control (jump, call, exit)? A kinsn operand
 // form cannot: it is straight-line code.
 bool is_control(const Insn &in);
+// A jump with a condition (not ja, gotol, may_goto, call or exit)?
+bool is_cond_jump(const Insn &in);
 
 } // namespace rejit

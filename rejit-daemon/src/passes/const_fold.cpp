@@ -69,12 +69,6 @@ Insn move_const(uint8_t dst, uint64_t v) {
 	return {BPF_LD | BPF_IMM | BPF_DW, dst, 0, 0, int32_t(uint32_t(v)), int32_t(v >> 32)};
 }
 
-bool is_cond_jump(const Insn &in) {
-	const uint8_t op = BPF_OP(in.code);
-	return (in.cls() == BPF_JMP || in.cls() == BPF_JMP32) && op != BPF_JA && op != BPF_CALL &&
-	       op != BPF_EXIT && op != BPF_JCOND;
-}
-
 class ConstFold : public Pass {
 public:
 	std::string_view name() const override { return "const-fold"; }

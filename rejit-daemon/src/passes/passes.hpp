@@ -8,6 +8,7 @@
 
 namespace rejit {
 
+std::unique_ptr<Pass> make_layout_pass();
 std::unique_ptr<Pass> make_wide_load_pass();
 std::unique_ptr<Pass> make_zext_pass();
 std::unique_ptr<Pass> make_const_fold_pass();

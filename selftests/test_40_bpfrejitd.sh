@@ -1,6 +1,7 @@
 #!/bin/bash
 # bpfrejitd on live XDP programs with real traffic. It finds them hot,
-# re-JITs them with its passes (wide-load, const-fold + dce on the .rodata
+# profiles them with edge counters (instrumented tier; the program must
+# count exactly while instrumented too), re-JITs them with its passes (wide-load, const-fold + dce on the .rodata
 # switch, and rotate: kinsn_bitops is loaded, so the flow hash's rotates
 # become rol) and measures them on live packets; exact counters show
 # the behaviour is the same before and after. A program made slower by its
@@ -63,6 +64,16 @@ wait_state() {
 	cat "$tmp/daemon.log"
 	fail "prog $id: state '$s', wanted $*"
 }
+# wait_log FROM PATTERN: until the daemon's log after line FROM has it. The
+# log is quicker than the API: polling the API under TCG with a flood
+# running can take seconds.
+wait_log() {
+	for _ in $(seq 1200); do
+		tail -n +$(($1 + 1)) "$tmp/daemon.log" | grep -q "$2" && return 0
+		sleep 0.05
+	done
+	fail "daemon never logged '$2': $(tail -n +$(($1 + 1)) "$tmp/daemon.log")"
+}
 # flood NS DST ARGS...: send packets until stopped (udp_send.py options)
 flood() {
 	ip netns exec "$1" python3 "$REPO/selftests/udp_send.py" "$2" 0 "${@:3}" >/dev/null &
@@ -104,22 +115,43 @@ xlated "$payload" >"$tmp/payload-orig"
 exact wl 10.205.0.1 "$dir/a-maps/stats"
 note "original code counts exactly"
 
-# --- hot program is re-JITed, measured and kept
+# --- hot program is profiled, re-JITed, measured and kept. Profiling
+# counts only intervals with runs: with the flood stopped the program
+# stays instrumented while exact() checks it.
 cat >"$tmp/keep.json" <<JSON
-{"interval_ms": 300, "min_runs": 50, "measure_intervals": 2,
+{"interval_ms": 300, "min_runs": 50, "measure_intervals": 2, "profile_intervals": 8,
  "regression_tolerance": 10, "socket": "$sock", "allow": {"ids": [$flow]}}
 JSON
 start_daemon "$tmp/keep.json"
 flood wl 10.205.0.1 --size 16
+wait_log 0 "xdp_flow (xdp): profiling"
+stop_senders
+edge_maps() { # maps of the running code named rejit_edges
+	bpftool -j prog show id "$1" | python3 -c 'import json,subprocess,sys
+n = 0
+for m in json.load(sys.stdin).get("map_ids", []):
+    info = json.loads(subprocess.check_output(["bpftool", "-j", "map", "show", "id", str(m)]))
+    n += info.get("name") == "rejit_edges"
+print(n)'
+}
+expect_eq "edge counter map in the instrumented code" "$(edge_maps "$flow")" 1
+exact wl 10.205.0.1 "$dir/a-maps/stats"
+note "instrumented xdp_flow counts exactly: $(grep "xdp_flow (xdp): profiling" "$tmp/daemon.log" |
+	tail -1 | sed 's/.*instrumented: //')"
+flood wl 10.205.0.1 --size 16
 wait_state "$flow" optimized rolled-back rejected unchanged
 stop_senders
 expect_eq "xdp_flow state ($(field "$flow" why))" "$(field "$flow" state)" optimized
-expect_eq "xdp_flow passes" "$(field "$flow" passes)" wide-load,const-fold,rotate,dce
+expect_eq "xdp_flow passes" "$(field "$flow" passes)" layout,wide-load,const-fold,rotate,dce
+[ "$(field "$flow" profiled_branches)" -gt 0 ] || fail "no branch profiled"
+expect_eq "edge counter map after the window" "$(edge_maps "$flow")" 0
 rols=$(bpftool prog dump xlated id "$flow" | grep -c "kinsn bpf_rol64") || true
 expect_eq "rotates as kinsns in the live code" "$rols" 2
 ib=$(field "$flow" insns_before) ia=$(field "$flow" insns_after)
 [ "$ia" -lt "$ib" ] || fail "insns $ib -> $ia"
-expect_eq "rejit_cnt" "$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" 1
+expect_eq "rejit_cnt (instrumented, optimized)" \
+	"$(bpftool -j prog show id "$flow" | json '["rejit_cnt"]')" 2
+cli explain "$flow" | grep "^pass layout" -A3 | sed 's/^/  /'
 exact wl 10.205.0.1 "$dir/a-maps/stats"
 note "xdp_flow re-JITed and kept: insns $ib -> $ia, jited" \
 	"$(field "$flow" jited_before) -> $(field "$flow" jited_after) bytes, counts exactly"
@@ -161,23 +193,37 @@ note "kill -9 mid measurement: program consistent, adopted by the next daemon"
 # is long against the time it takes to notice that. The daemon's log says
 # so first: polling the API under TCG with a flood running can take seconds,
 # and once took the whole window.
+#
+# First, kill -9 while it is instrumented (a profile window that never
+# ends): the next daemon restores the original code and starts over.
 cat >"$tmp/rollback.json" <<JSON
-{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10,
+{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10, "profile_intervals": 1,
  "regression_tolerance": 0.5, "socket": "$sock", "allow": {"ids": [$payload]}}
 JSON
+sed 's/"profile_intervals": 1,/"profile_intervals": 1000,/' "$tmp/rollback.json" \
+	>"$tmp/endless.json"
+start_daemon "$tmp/endless.json"
+flood wp 10.206.0.1 --size 0
+wait_state "$payload" profiling
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+expect_eq "edge counter map left behind by kill -9" "$(edge_maps "$payload")" 1
 logged=$(wc -l <"$tmp/daemon.log")
 start_daemon "$tmp/rollback.json"
+wait_log "$logged" \
+	"xdp_payload (xdp): watching: left instrumented by an earlier daemon; original code restored"
+expect_eq "edge counter map after the restart" "$(edge_maps "$payload")" 0
+note "kill -9 while profiling: the next daemon restored the original code"
+stop_senders
 flood wp 10.206.0.1 --size 0 --then-size 1400 --when "$tmp/big"
-for _ in $(seq 1200); do
-	tail -n +$((logged + 1)) "$tmp/daemon.log" | grep -q "xdp_payload (xdp): measuring" &&
-		break
-	sleep 0.05
-done
+wait_log "$logged" "xdp_payload (xdp): measuring"
 touch "$tmp/big"
 wait_state "$payload" rolled-back optimized
 stop_senders
+grep "xdp_payload" "$tmp/daemon.log" | tail -6 | sed 's/^/  log: /'
 expect_eq "xdp_payload state ($(field "$payload" why))" "$(field "$payload" state)" rolled-back
-expect_eq "rejit_cnt" "$(bpftool -j prog show id "$payload" | json '["rejit_cnt"]')" 2
+# instrumented, restored, instrumented, optimized, rolled back
+expect_eq "rejit_cnt" "$(bpftool -j prog show id "$payload" | json '["rejit_cnt"]')" 5
 xlated "$payload" >"$tmp/payload-now"
 cmp -s "$tmp/payload-orig" "$tmp/payload-now" || fail "rolled back code differs from the original"
 note "xdp_payload: $(field "$payload" why)"

@@ -46,7 +46,7 @@ state=watching
 for _ in $(seq 600); do
 	state=$("$D/bpfrejit" -j list | python3 -c "import json,sys
 print([p['state'] for p in json.load(sys.stdin)['programs'] if p['id']==$id][0])")
-	case $state in watching | measuring) sleep 0.2 ;; *) break ;; esac
+	case $state in watching | profiling | measuring) sleep 0.2 ;; *) break ;; esac
 done
 kill $sender
 wait $sender 2>/dev/null || true

@@ -72,9 +72,9 @@ rejit::Result<json> request(const std::string &sock, const json &req) {
 
 void print_list(const json &progs) {
 	constexpr auto row =
-	        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>11} {:>11}  {}\n";
+	        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>7} {:>11} {:>11}  {}\n";
 	fmt::print(row, "id", "name", "type", "state", "runs", "ns/run-old", "ns/run-new",
-	           "speedup", "insns", "jited", "passes");
+	           "speedup", "instr", "insns", "jited", "passes");
 	for (const json &p : progs) {
 		auto ns = [&](const char *k) { return fmt::format("{:.0f}", p[k].get<double>()); };
 		auto pair = [&](const char *a, const char *b) {
@@ -82,13 +82,16 @@ void print_list(const json &progs) {
 			                                          p[b].get<unsigned>())
 			                            : std::string("-");
 		};
-		const double speedup = p["speedup"].get<double>();
+		auto ratio = [&](const char *k) {
+			const double x = p[k].get<double>();
+			return x ? fmt::format("{:.2f}x", x) : std::string("-");
+		};
 		fmt::print(row, p["id"].get<unsigned>(), p["name"].get<std::string>(),
 		           p["type"].get<std::string>(), p["state"].get<std::string>(),
 		           p["runs"].get<uint64_t>(), ns("ns_per_run_before"),
-		           ns("ns_per_run_after"), speedup ? fmt::format("{:.2f}x", speedup) : "-",
-		           pair("insns_before", "insns_after"), pair("jited_before", "jited_after"),
-		           p["passes"].get<std::string>());
+		           ns("ns_per_run_after"), ratio("speedup"),
+		           ratio("instrumentation_overhead"), pair("insns_before", "insns_after"),
+		           pair("jited_before", "jited_after"), p["passes"].get<std::string>());
 	}
 }
 

@@ -340,13 +340,71 @@ Result<PassEnv> LiveProg::pass_env(const Kinsns *kinsns) const {
 	return env;
 }
 
-Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns) const {
+Result<uint32_t> LiveProg::spare_map_index() const {
+	auto maps = orig_maps();
+	auto o = maps ? orig() : Result<Program>(maps.error());
+	if (!o)
+		return o.error();
+	// the first index a kinsn module BTF would get, were there one module
+	const auto slots = kinsn_btf_slots(o->insns, maps->size(), {""});
+	if (slots.empty())
+		return make_error(ENOSPC, fmt::format("prog {}: no fd_array index left", id_));
+	return uint32_t(slots.begin()->second);
+}
+
+Result<bool> LiveProg::has_edge_counters() const {
+	auto n = get_info(fd());
+	if (!n)
+		return n.error();
+	std::vector<__u32> ids(n->nr_map_ids);
+	bpf_prog_info want{};
+	want.nr_map_ids = n->nr_map_ids;
+	want.map_ids = reinterpret_cast<uintptr_t>(ids.data());
+	if (auto i = get_info(fd(), want); !i)
+		return i.error();
+	for (__u32 id : ids) {
+		Fd m(bpf_map_get_fd_by_id(id));
+		bpf_map_info mi{};
+		__u32 len = sizeof(mi);
+		if (m && bpf_map_get_info_by_fd(m.get(), &mi, &len) == 0 &&
+		    std::string_view(mi.name) == kEdgeMapName)
+			return true;
+	}
+	return false;
+}
+
+Result<Fd> create_edge_map(size_t counters) {
+	if (!counters || counters * 8 > UINT32_MAX)
+		return make_error(EINVAL, fmt::format("{} edge counters", counters));
+	Fd fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, kEdgeMapName, 4, uint32_t(counters * 8), 1,
+	                     nullptr));
+	if (!fd)
+		return sys_error("creating the edge counter map");
+	return fd;
+}
+
+Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters) {
+	std::vector<uint64_t> v(counters);
+	const uint32_t key = 0;
+	if (bpf_map_lookup_elem(fd, &key, v.data()))
+		return sys_error("reading the edge counters");
+	return v;
+}
+
+Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) const {
 	auto maps = orig_maps();
 	if (!maps)
 		return maps.error();
 	std::vector<int> fds;
 	for (const Fd &m : *maps)
 		fds.push_back(m.get());
+	if (extra >= 0) {
+		auto at = spare_map_index();
+		if (!at)
+			return at.error();
+		// indexes in between belong to kfunc calls, which do not read them
+		fds.resize(*at + 1, extra);
+	}
 	const bool has_kinsns = std::any_of(p.insns.begin(), p.insns.end(),
 	                                    [](const Insn &in) { return in.is_kinsn(); });
 	if (kinsns && has_kinsns) {

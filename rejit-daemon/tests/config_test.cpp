@@ -16,6 +16,7 @@ TEST(Config, EmptyObjectGivesDefaults) {
 	auto c = Config::parse("{}");
 	ASSERT_TRUE(c) << c.error().msg;
 	EXPECT_EQ(c->interval_ms, 1000u);
+	EXPECT_EQ(c->profile_intervals, 2u);
 	EXPECT_EQ(c->passes, "all");
 	EXPECT_EQ(c->socket_mode, 0660u);
 }
@@ -24,13 +25,14 @@ TEST(Config, ReadsEveryKey) {
 	auto c = Config::parse(R"({
 		// comments are allowed
 		"interval_ms": 250, "min_runs": 10, "measure_intervals": 2,
-		"regression_tolerance": 0.1, "max_rejits_per_minute": 5,
+		"profile_intervals": 0, "regression_tolerance": 0.1, "max_rejits_per_minute": 5,
 		"passes": "wide-load", "rollback_on_exit": true,
 		"socket": "/run/x.sock", "socket_mode": "0600",
 		"allow": {"types": ["xdp"]}, "deny": {"names": ["secret"], "ids": [7]}})");
 	ASSERT_TRUE(c) << c.error().msg;
 	EXPECT_EQ(c->interval_ms, 250u);
 	EXPECT_EQ(c->min_runs, 10u);
+	EXPECT_EQ(c->profile_intervals, 0u);
 	EXPECT_EQ(c->socket_mode, 0600u);
 	EXPECT_TRUE(c->rollback_on_exit);
 	rejit::ProgInfo p;
@@ -58,6 +60,9 @@ TEST(Config, ErrorsNameTheKey) {
 	EXPECT_EQ(parse_error(R"({"deny": {"name": ["x"]}})"), "config: deny.name: unknown key");
 	EXPECT_EQ(parse_error(R"({"interval_ms": 1})"),
 	          "config: interval_ms: must be 10 .. 3600000");
+	EXPECT_EQ(parse_error(R"({"noise_sigmas": -1})"), "config: noise_sigmas: must be 0 .. 10");
+	EXPECT_EQ(parse_error(R"({"profile_intervals": 1001})"),
+	          "config: profile_intervals: must be 0 .. 1000");
 	EXPECT_EQ(parse_error(R"({"socket": "rel.sock"})"),
 	          "config: socket: must be an absolute path shorter than 108 bytes");
 	EXPECT_EQ(parse_error(R"({"socket_mode": "rw"})"),

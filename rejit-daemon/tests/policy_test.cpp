@@ -30,9 +30,35 @@ TEST_F(PolicyTest, OptimizesAfterConsecutiveHotIntervals) {
 	EXPECT_EQ(interval(500, 100), Action::None);
 	EXPECT_EQ(interval(50, 100), Action::None); // cold interval resets
 	EXPECT_EQ(interval(500, 100), Action::None);
-	EXPECT_EQ(interval(500, 100), Action::Optimize);
+	EXPECT_EQ(interval(500, 100), Action::Profile); // edge profile first
 	EXPECT_EQ(r.before.runs, 1000u);
 	EXPECT_DOUBLE_EQ(r.before.ns_per_run(), 100);
+}
+
+TEST_F(PolicyTest, WithoutProfilingOptimizesDirectly) {
+	cfg.profile_intervals = 0;
+	interval(0, 0);
+	EXPECT_EQ(interval(500, 100), Action::None);
+	EXPECT_EQ(interval(500, 100), Action::Optimize);
+}
+
+TEST_F(PolicyTest, ProfilesForItsIntervalsThenOptimizes) {
+	cfg.profile_intervals = 3;
+	interval(0, 0);
+	interval(500, 100);
+	ASSERT_EQ(interval(500, 100), Action::Profile);
+	r.state = State::Profiling; // as the daemon does once instrumented
+	r.intervals = 0;
+	r.sampled = false;
+	EXPECT_EQ(interval(0, 0), Action::None); // first sample of the new code
+	EXPECT_EQ(interval(400, 150), Action::None);
+	EXPECT_EQ(interval(0, 0), Action::None); // idle: not counted
+	EXPECT_EQ(interval(400, 150), Action::None);
+	EXPECT_EQ(interval(200, 150), Action::Optimize);
+	EXPECT_EQ(r.profiling.runs, 1000u);
+	EXPECT_DOUBLE_EQ(r.overhead(), 1.5);
+	EXPECT_NE(r.why.find("profiled: 1000 runs in 3 intervals"), std::string::npos) << r.why;
+	EXPECT_EQ(r.before.runs, 1000u); // the baseline stays the original code's
 }
 
 TEST_F(PolicyTest, KeepsFasterCodeAndRollsBackSlower) {
@@ -62,10 +88,66 @@ TEST_F(PolicyTest, KeepsFasterCodeAndRollsBackSlower) {
 TEST_F(PolicyTest, WithinToleranceIsKept) {
 	interval(0, 0);
 	r.state = State::Measuring;
-	r.before = {1000, 100'000};
+	r.before = {1000, 100'000, {}};
 	interval(500, 105);
 	EXPECT_EQ(interval(500, 105), Action::None);
 	EXPECT_EQ(r.state, State::Optimized);
+}
+
+// Measures before (on the original) and after with `per` ns per run in
+// successive intervals of 500 runs; the verdict.
+struct Verdict {
+	Action action;
+	std::string why;
+};
+Verdict judge(const Config &cfg, std::initializer_list<uint64_t> before,
+              std::initializer_list<uint64_t> after) {
+	Record r;
+	uint64_t runs = 0, ns = 0;
+	Policy p(cfg);
+	p.observe(r, 0, 0);
+	for (uint64_t per : before) {
+		runs += 500;
+		ns += 500 * per;
+		p.observe(r, runs, ns);
+	}
+	r.state = State::Measuring;
+	r.intervals = 0;
+	Action a = Action::None;
+	for (uint64_t per : after) {
+		runs += 500;
+		ns += 500 * per;
+		a = p.observe(r, runs, ns);
+	}
+	return {a, r.why};
+}
+
+TEST_F(PolicyTest, SlowerWithinNoiseIsKept) {
+	cfg.measure_intervals = 4;
+	cfg.profile_intervals = 0;
+	// 25% slower on average, but the intervals scatter by more than that
+	auto v = judge(cfg, {100, 140, 60, 100}, {130, 90, 170, 110});
+	EXPECT_EQ(v.action, Action::None) << v.why;
+	EXPECT_NE(v.why.find("within the noise"), std::string::npos) << v.why;
+	// the same 25% measured steadily is a regression
+	v = judge(cfg, {100, 101, 99, 100}, {125, 126, 124, 125});
+	EXPECT_EQ(v.action, Action::Rollback) << v.why;
+	EXPECT_NE(v.why.find("beyond the 10% tolerance and the noise"), std::string::npos) << v.why;
+	// noise_sigmas 0: the tolerance alone decides
+	cfg.noise_sigmas = 0;
+	v = judge(cfg, {100, 140, 60, 100}, {130, 90, 170, 110});
+	EXPECT_EQ(v.action, Action::Rollback) << v.why;
+}
+
+TEST(Tally, StandardError) {
+	Tally t;
+	t.add({10, 1000, {}});
+	EXPECT_EQ(t.std_error(), 0); // one sample says nothing about spread
+	t.add({10, 3000, {}});
+	t.add({0, 0, {}}); // idle interval: no sample
+	EXPECT_EQ(t.samples.size(), 2u);
+	EXPECT_DOUBLE_EQ(t.ns_per_run(), 200);
+	EXPECT_DOUBLE_EQ(t.std_error(), 100); // sd 141.4 / sqrt(2)
 }
 
 TEST_F(PolicyTest, CounterResetRestartsSampling) {

@@ -51,7 +51,7 @@ sender=$!
 check "xdp_flow optimized by the service" wait_for 120 optimized
 kill $sender
 wait $sender 2>/dev/null || true
-check "rejit_cnt 1" test "$(bpftool -j prog show id "$id" | json '["rejit_cnt"]')" = 1
+check "rejit_cnt 2 (instrumented, optimized)" test "$(bpftool -j prog show id "$id" | json '["rejit_cnt"]')" = 2
 bpfrejit list
 check "decisions in the journal" \
 	bash -c "journalctl -u $unit -o cat | grep -q 'prog $id xdp_flow (xdp): optimized: kept'"

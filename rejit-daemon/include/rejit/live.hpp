@@ -83,9 +83,15 @@ public:
 	// BPF_PROG_REJIT with `p`, whose map references index the same maps as
 	// orig() (and with the program's BTF if p has func_info). If p has
 	// kinsn operand forms from pass_env(kinsns), their module BTFs go into
-	// fd_array at the indexes pass_env() gave them. On failure the program
-	// is unchanged and the error carries the end of the verifier log.
-	Result<void> rejit(const Program &p, const Kinsns *kinsns = nullptr) const;
+	// fd_array at the indexes pass_env() gave them; `extra` is one more map
+	// at fd_array index spare_map_index(). On failure the program is
+	// unchanged and the error carries the end of the verifier log.
+	Result<void> rejit(const Program &p, const Kinsns *kinsns = nullptr, int extra = -1) const;
+	// An fd_array index for one more map: past the program's maps and
+	// every index its kfunc calls name.
+	[[nodiscard]] Result<uint32_t> spare_map_index() const;
+	// Does the running code use an edge-counter map (instrumented tier)?
+	[[nodiscard]] Result<bool> has_edge_counters() const;
 
 private:
 	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}
@@ -95,6 +101,13 @@ private:
 	uint32_t id_;
 	Fd fd_;
 };
+
+// The edge counters of the instrumented tier: an array of one element of
+// `counters` u64s, named kEdgeMapName so that a restarted daemon knows
+// code it left instrumented.
+inline constexpr const char *kEdgeMapName = "rejit_edges";
+Result<Fd> create_edge_map(size_t counters);
+Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters);
 
 // Ids of every loaded program.
 Result<std::vector<uint32_t>> live_prog_ids();

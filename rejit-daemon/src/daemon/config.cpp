@@ -103,7 +103,9 @@ Result<Config> Config::parse(std::string_view text) {
 	r.get("interval_ms", c.interval_ms);
 	r.get("min_runs", c.min_runs);
 	r.get("measure_intervals", c.measure_intervals);
+	r.get("profile_intervals", c.profile_intervals);
 	r.get("regression_tolerance", c.regression_tolerance);
+	r.get("noise_sigmas", c.noise_sigmas);
 	r.get("max_rejits_per_minute", c.max_rejits_per_minute);
 	r.get("passes", c.passes);
 	r.get("rollback_on_exit", c.rollback_on_exit);
@@ -120,8 +122,12 @@ Result<Config> Config::parse(std::string_view text) {
 		return bad("interval_ms: must be 10 .. 3600000");
 	if (c.measure_intervals < 1 || c.measure_intervals > 1000)
 		return bad("measure_intervals: must be 1 .. 1000");
+	if (c.profile_intervals > 1000)
+		return bad("profile_intervals: must be 0 .. 1000");
 	if (!(c.regression_tolerance >= 0 && c.regression_tolerance <= 10))
 		return bad("regression_tolerance: must be 0 .. 10");
+	if (!(c.noise_sigmas >= 0 && c.noise_sigmas <= 10))
+		return bad("noise_sigmas: must be 0 .. 10");
 	if (c.socket.empty() || c.socket[0] != '/' || c.socket.size() >= 108)
 		return bad("socket: must be an absolute path shorter than 108 bytes");
 	if (auto p = passes_by_name(c.passes); !p)

@@ -27,7 +27,9 @@ struct Config {
 	unsigned interval_ms = 1000;        // sampling interval
 	uint64_t min_runs = 1000;           // runs per interval that make a program hot
 	unsigned measure_intervals = 3;     // hot intervals measured before and after
+	unsigned profile_intervals = 2;     // instrumented intervals; 0: no edge profile
 	double regression_tolerance = 0.05; // slower than this fraction = roll back
+	double noise_sigmas = 2;            // ... and by this many standard errors
 	unsigned max_rejits_per_minute = 30;
 	std::string passes = "all";
 	bool rollback_on_exit = false;

@@ -55,7 +55,19 @@ void Daemon::adopt(uint32_t id) {
 		decide(r, State::Excluded, "excluded by configuration");
 	else if (!r.info.orig_insns)
 		decide(r, State::Excluded, "no original bytecode kept for it");
-	else if (r.info.rejit_cnt)
+	else if (auto edges = p->has_edge_counters(); edges && *edges) {
+		// A daemon that died while profiling it: counting is not our
+		// business any more, the original code is.
+		auto orig = p->orig();
+		auto res = orig ? p->rejit(*orig) : Result<void>(orig.error());
+		if (res)
+			decide(r, State::Watching,
+			       "left instrumented by an earlier daemon; original code restored");
+		else
+			decide(r, State::Excluded,
+			       "left instrumented by an earlier daemon; restoring failed: " +
+			               res.error().str());
+	} else if (r.info.rejit_cnt)
 		decide(r, State::Optimized,
 		       fmt::format("already re-JITed {} times before this daemon looked; "
 		                   "left as is",
@@ -93,6 +105,9 @@ void Daemon::tick(uint64_t now_ms) {
 			continue; // unloaded; forgotten next tick
 		const State was = r.state;
 		switch (policy_.observe(r, info->run_cnt, info->run_time_ns)) {
+		case Action::Profile:
+			profile(r, now_ms);
+			break;
 		case Action::Optimize:
 			optimize(r, now_ms);
 			break;
@@ -107,7 +122,46 @@ void Daemon::tick(uint64_t now_ms) {
 	}
 }
 
-void Daemon::optimize(Record &r, uint64_t now_ms) {
+void Daemon::profile(Record &r, uint64_t now_ms) {
+	auto p = LiveProg::open(r.info.id);
+	if (!p)
+		return log(p.error().str());
+	if (auto info = p->info())
+		r.jited_before = info->jited_bytes;
+	auto orig = p->orig();
+	auto idx = orig ? p->spare_map_index() : Result<uint32_t>(orig.error());
+	auto ins = idx ? instrument(*orig, *idx) : Result<Instrumented>(idx.error());
+	auto map = ins ? create_edge_map(ins->probes.counters) : Result<Fd>(ins.error());
+	if (!map) {
+		r.why += "; no edge profile (" + map.error().str() + ")";
+		return optimize(r, now_ms);
+	}
+	if (!budget_.take(now_ms)) {
+		r.intervals = 0;
+		r.before = {};
+		log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
+		                r.info.name, cfg_.max_rejits_per_minute));
+		return;
+	}
+	if (auto res = p->rejit(ins->prog, nullptr, map->get()); !res) {
+		r.why += "; instrumented code refused, no edge profile (" + res.error().str() + ")";
+		return optimize(r, now_ms, /*budgeted=*/true);
+	}
+	rejits_++;
+	r.window = std::make_shared<EdgeWindow>(
+	        EdgeWindow{std::move(map).value(), std::move(ins->probes)});
+	r.intervals = 0;
+	r.profiling = {};
+	r.sampled = false; // the next sample starts the window
+	decide(r, State::Profiling,
+	       fmt::format("{}; instrumented: {} counters for {} of {} branches, insns {} -> "
+	                   "{}",
+	                   r.why, r.window->probes.counters, r.window->probes.branches.size(),
+	                   r.window->probes.branches.size() + r.window->probes.unprofiled.size(),
+	                   slot_count(orig->insns), slot_count(ins->prog.insns)));
+}
+
+void Daemon::optimize(Record &r, uint64_t now_ms, bool budgeted) {
 	auto p = LiveProg::open(r.info.id);
 	if (!p)
 		return log(p.error().str());
@@ -115,15 +169,34 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 	auto before = p->info();
 	auto orig = p->orig();
 	auto env = p->pass_env(&kinsns_);
+	// Instrumented code never stays: whatever happens next, the program
+	// runs either optimized or original code.
+	const std::shared_ptr<EdgeWindow> window = std::move(r.window);
+	auto decide_orig = [&](State s, std::string why) {
+		if (window && orig) {
+			if (auto res = p->rejit(*orig); !res)
+				why += "; restoring the original code failed: " + res.error().str();
+			else
+				why += "; original code restored";
+		}
+		decide(r, s, std::move(why));
+	};
 	if (!before)
-		return decide(r, State::Rejected, before.error().str());
+		return decide_orig(State::Rejected, before.error().str());
 	if (!orig)
-		return decide(r, State::Rejected, orig.error().str());
+		return decide_orig(State::Rejected, orig.error().str());
 	if (!env)
-		return decide(r, State::Rejected, env.error().str());
+		return decide_orig(State::Rejected, env.error().str());
+	if (window) {
+		auto counts = read_edge_map(window->map.get(), window->probes.counters);
+		if (!counts)
+			return decide_orig(State::Rejected, counts.error().str());
+		env->profile = edge_profile(window->probes, *counts);
+		r.branches = env->profile.branches.size();
+	}
 	auto passes = passes_by_name(cfg_.passes, &*env);
 	if (!passes) // validated at start; cannot happen
-		return decide(r, State::Rejected, passes.error().str());
+		return decide_orig(State::Rejected, passes.error().str());
 	Optimized o = run_passes(*orig, *passes, *env);
 	r.explain = explain(o);
 	r.sites = o.changed();
@@ -133,11 +206,12 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 			r.passes += (r.passes.empty() ? "" : ",") + rep.pass;
 	r.insns_before = uint32_t(slot_count(orig->insns));
 	r.insns_after = uint32_t(slot_count(o.prog.insns));
-	r.jited_before = before->jited_bytes;
+	if (!window)
+		r.jited_before = before->jited_bytes; // else that is the instrumented code's
 	if (!r.sites)
-		return decide(r, State::Unchanged,
-		              fmt::format("{} ({}); no pass found a site", r.why, cfg_.passes));
-	if (!budget_.take(now_ms)) {
+		return decide_orig(State::Unchanged, fmt::format("{} ({}); no pass found a site",
+		                                                 r.why, cfg_.passes));
+	if (!budgeted && !window && !budget_.take(now_ms)) {
 		r.intervals = 0;
 		r.before = {};
 		log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
@@ -146,7 +220,7 @@ void Daemon::optimize(Record &r, uint64_t now_ms) {
 	}
 	if (auto res = p->rejit(o.prog, &kinsns_); !res) {
 		rejected_++;
-		return decide(r, State::Rejected, res.error().str());
+		return decide_orig(State::Rejected, res.error().str());
 	}
 	rejits_++;
 	auto after = p->info();
@@ -169,12 +243,17 @@ void Daemon::rollback(Record &r, std::string why) {
 		return log(fmt::format("prog {} {}: rollback failed, stays on the new code: {}",
 		                       r.info.id, r.info.name, res.error().str()));
 	rollbacks_++;
+	r.window.reset();
 	auto info = p->info();
 	r.jited_after = info ? info->jited_bytes : 0;
 	decide(r, State::RolledBack, why + "; original bytecode restored");
 }
 
 void Daemon::shutdown() {
+	// Instrumented code never outlives the daemon that reads its counters.
+	for (auto &[id, r] : progs_)
+		if (r.state == State::Profiling)
+			rollback(r, "daemon exiting while profiling");
 	if (!cfg_.rollback_on_exit)
 		return log("exiting; re-JITed programs keep their verified new code");
 	for (auto &[id, r] : progs_)
@@ -191,6 +270,9 @@ json Daemon::to_json(const Record &r) {
 	        {"runs", r.last_runs},
 	        {"ns_per_run_before", r.before.ns_per_run()},
 	        {"ns_per_run_after", r.after.ns_per_run()},
+	        {"ns_per_run_instrumented", r.profiling.ns_per_run()},
+	        {"instrumentation_overhead", r.overhead()},
+	        {"profiled_branches", r.branches},
 	        {"speedup", r.speedup()},
 	        {"passes", r.passes},
 	        {"sites", r.sites},
@@ -238,16 +320,18 @@ json Daemon::handle(const json &req, uint64_t now_ms) {
 	if (r.state == State::Excluded)
 		return error(fmt::format("{}: program {} is excluded ({})", cmd, r.info.id, r.why));
 	if (cmd == "optimize") {
-		if (r.state == State::Measuring)
+		if (r.state == State::Measuring || r.state == State::Profiling)
 			return error(
-			        fmt::format("optimize: program {} is being measured", r.info.id));
+			        fmt::format("optimize: program {} is being {}", r.info.id,
+			                    r.state == State::Measuring ? "measured" : "profiled"));
 		r.why = "requested";
 		optimize(r, now_ms);
 		return {{"ok", r.state == State::Measuring || r.state == State::Unchanged},
 		        {"program", to_json(r)}};
 	}
 	if (cmd == "rollback") {
-		if (r.state != State::Optimized && r.state != State::Measuring)
+		if (r.state != State::Optimized && r.state != State::Measuring &&
+		    r.state != State::Profiling)
 			return error(fmt::format("rollback: program {} runs its original code ({})",
 			                         r.info.id, to_string(r.state)));
 		rollback(r, "requested");

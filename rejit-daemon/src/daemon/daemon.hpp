@@ -35,7 +35,9 @@ public:
 
 private:
 	void adopt(uint32_t id);
-	void optimize(Record &r, uint64_t now_ms);
+	void profile(Record &r, uint64_t now_ms);
+	// budgeted: the re-JIT budget was already taken for this program
+	void optimize(Record &r, uint64_t now_ms, bool budgeted = false);
 	void rollback(Record &r, std::string why);
 	void decide(Record &r, State s, std::string why);
 	static nlohmann::json to_json(const Record &r);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "daemon/policy.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 namespace rejit {
@@ -9,6 +11,8 @@ std::string_view to_string(State s) {
 	switch (s) {
 	case State::Watching:
 		return "watching";
+	case State::Profiling:
+		return "profiling";
 	case State::Measuring:
 		return "measuring";
 	case State::Optimized:
@@ -25,6 +29,25 @@ std::string_view to_string(State s) {
 	return "?";
 }
 
+void Tally::add(const Tally &interval) {
+	runs += interval.runs;
+	ns += interval.ns;
+	if (interval.runs)
+		samples.push_back(interval.ns_per_run());
+}
+
+double Tally::std_error() const {
+	const size_t n = samples.size();
+	if (n < 2)
+		return 0;
+	double mean = 0, var = 0;
+	for (double x : samples)
+		mean += x / double(n);
+	for (double x : samples)
+		var += (x - mean) * (x - mean) / double(n - 1);
+	return std::sqrt(var / double(n));
+}
+
 bool Budget::take(uint64_t now_ms) {
 	while (!used_.empty() && now_ms - used_.front() >= 60'000)
 		used_.pop_front();
@@ -38,7 +61,7 @@ Action Policy::observe(Record &r, uint64_t run_cnt, uint64_t run_time_ns) const 
 	const bool first = !r.sampled;
 	// Counters only go down if the kernel reset them (stats were off): restart.
 	const bool reset = run_cnt < r.last_runs || run_time_ns < r.last_ns;
-	const Tally d{run_cnt - r.last_runs, run_time_ns - r.last_ns};
+	const Tally d{run_cnt - r.last_runs, run_time_ns - r.last_ns, {}};
 	r.last_runs = run_cnt;
 	r.last_ns = run_time_ns;
 	r.sampled = true;
@@ -52,18 +75,27 @@ Action Policy::observe(Record &r, uint64_t run_cnt, uint64_t run_time_ns) const 
 			r.before = {};
 			return Action::None;
 		}
-		r.before.runs += d.runs;
-		r.before.ns += d.ns;
+		r.before.add(d);
 		if (++r.intervals < cfg_.measure_intervals)
 			return Action::None;
 		r.why = fmt::format("hot: {} runs in {} intervals, {:.0f} ns/run", r.before.runs,
 		                    r.intervals, r.before.ns_per_run());
+		return cfg_.profile_intervals ? Action::Profile : Action::Optimize;
+	case State::Profiling:
+		if (d.runs == 0)
+			return Action::None;
+		r.profiling.add(d);
+		if (++r.intervals < cfg_.profile_intervals)
+			return Action::None;
+		r.why = fmt::format("profiled: {} runs in {} intervals, {:.0f} ns/run instrumented "
+		                    "vs {:.0f} ({:.2f}x)",
+		                    r.profiling.runs, r.intervals, r.profiling.ns_per_run(),
+		                    r.before.ns_per_run(), r.overhead());
 		return Action::Optimize;
-	case State::Measuring:
+	case State::Measuring: {
 		if (d.runs == 0)
 			return Action::None; // idle intervals say nothing about speed
-		r.after.runs += d.runs;
-		r.after.ns += d.ns;
+		r.after.add(d);
 		if (++r.intervals < cfg_.measure_intervals || r.after.runs < cfg_.min_runs)
 			return Action::None;
 		if (!r.before.runs) {
@@ -73,19 +105,29 @@ Action Policy::observe(Record &r, uint64_t run_cnt, uint64_t run_time_ns) const 
 			        r.after.ns_per_run());
 			return Action::None;
 		}
-		if (r.after.ns_per_run() >
-		    r.before.ns_per_run() * (1 + cfg_.regression_tolerance)) {
-			r.why = fmt::format(
-			        "slower: {:.0f} ns/run after vs {:.0f} before ({:.2f}x), "
-			        "tolerance {:.0f}%",
-			        r.after.ns_per_run(), r.before.ns_per_run(), r.speedup(),
-			        cfg_.regression_tolerance * 100);
+		const double limit = r.before.ns_per_run() * (1 + cfg_.regression_tolerance);
+		// Slower only beyond what the intervals themselves scatter by.
+		const double noise =
+		        cfg_.noise_sigmas * std::hypot(r.before.std_error(), r.after.std_error());
+		const std::string numbers =
+		        fmt::format("{:.0f} ns/run after vs {:.0f} before ({:.2f}x)",
+		                    r.after.ns_per_run(), r.before.ns_per_run(), r.speedup());
+		if (r.after.ns_per_run() > limit + noise) {
+			r.why = fmt::format("slower: {}, beyond the {:.0f}% tolerance and the "
+			                    "noise ({:.0f} ns: {} sigma of {} + {} interval means)",
+			                    numbers, cfg_.regression_tolerance * 100, noise,
+			                    cfg_.noise_sigmas, r.before.samples.size(),
+			                    r.after.samples.size());
 			return Action::Rollback;
 		}
 		r.state = State::Optimized;
-		r.why = fmt::format("kept: {:.0f} ns/run after vs {:.0f} before ({:.2f}x)",
-		                    r.after.ns_per_run(), r.before.ns_per_run(), r.speedup());
+		r.why = r.after.ns_per_run() > limit
+		                ? fmt::format("kept: {}: slower than the {:.0f}% tolerance but "
+		                              "within the noise ({:.0f} ns)",
+		                              numbers, cfg_.regression_tolerance * 100, noise)
+		                : "kept: " + numbers;
 		return Action::None;
+	}
 	default:
 		return Action::None;
 	}

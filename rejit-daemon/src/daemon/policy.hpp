@@ -2,31 +2,61 @@
 // What bpfrejitd does with each program, as a pure state machine fed with
 // run-time statistics, so that it is unit-tested on the host.
 //
-//   watching --hot for measure_intervals--> (optimize) --> measuring
+//   watching --hot for measure_intervals--> (profile) --> profiling
+//   profiling --profile_intervals with runs--> (optimize) --> measuring
 //   measuring --measure_intervals with runs--> optimized | rolled-back
 //   (optimize) --no site--> unchanged;  --verifier said no--> rejected
 //
-// unchanged, rejected, rolled-back and optimized are final: a program is
-// never re-JITed in a loop. Only an explicit request (API) starts again.
+// Profiling runs instrumented code (edge counters, profile.hpp); with
+// profile_intervals 0, or where instrumenting is not possible, a hot
+// program is optimized directly. unchanged, rejected, rolled-back and
+// optimized are final: a program is never re-JITed in a loop. Only an
+// explicit request (API) starts again.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/config.hpp"
+#include "rejit/fd.hpp"
+#include "rejit/profile.hpp"
 
 namespace rejit {
 
-enum class State { Watching, Measuring, Optimized, RolledBack, Unchanged, Rejected, Excluded };
+enum class State {
+	Watching,
+	Profiling,
+	Measuring,
+	Optimized,
+	RolledBack,
+	Unchanged,
+	Rejected,
+	Excluded
+};
 std::string_view to_string(State s);
 
-// Runs and run time accumulated over some intervals.
+// Runs and run time accumulated over some intervals, and the run time per
+// call of each interval: how much it varies is the noise a verdict must
+// rise above.
 struct Tally {
 	uint64_t runs = 0;
 	uint64_t ns = 0;
+	std::vector<double> samples; // ns/run of each interval with runs
+
+	void add(const Tally &interval);
 	[[nodiscard]] double ns_per_run() const { return runs ? double(ns) / double(runs) : 0; }
+	// Standard error of the mean of the samples; 0 with fewer than two.
+	[[nodiscard]] double std_error() const;
+};
+
+// The instrumented tier's window: the counters and what they mean.
+struct EdgeWindow {
+	Fd map;
+	Probes probes;
 };
 
 struct Record {
@@ -37,6 +67,9 @@ struct Record {
 	bool sampled = false;   // last_* hold a sample
 	unsigned intervals = 0; // hot intervals in `before` / `after`
 	Tally before, after;
+	Tally profiling;                    // runs on the instrumented code
+	std::shared_ptr<EdgeWindow> window; // while profiling
+	size_t branches = 0;                // jumps the profile counted
 	// what the optimisation did
 	std::string passes;
 	size_t sites = 0;
@@ -44,12 +77,17 @@ struct Record {
 	uint32_t jited_before = 0, jited_after = 0;
 	std::string explain;
 
+	// Instrumented run time per call relative to the original's, 0 if none.
+	[[nodiscard]] double overhead() const {
+		return profiling.runs && before.runs ? profiling.ns_per_run() / before.ns_per_run()
+		                                     : 0;
+	}
 	[[nodiscard]] double speedup() const {
 		return after.runs && before.runs ? before.ns_per_run() / after.ns_per_run() : 0;
 	}
 };
 
-enum class Action { None, Optimize, Rollback };
+enum class Action { None, Profile, Optimize, Rollback };
 
 // Re-JITs allowed per minute (sliding window).
 class Budget {

@@ -2,6 +2,7 @@
 #
 #   make run            build everything, boot the patched kernel, run the demo
 #   make test           build everything, host unit tests + VM tests
+#   make bench          kinsn tables: host CPU (native vs C body), VM (pair vs plain)
 #   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
@@ -13,7 +14,7 @@ SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
 .PHONY: all deps kernel-src kernel tools kinsn daemon selftests install rootfs \
-	test unit-test vm-test vm-test-systemd run vm-run vm-shell export-patches check-series \
+	test unit-test bench vm-test vm-test-systemd run vm-run vm-shell export-patches check-series \
 	clean distclean
 
 all: daemon selftests kinsn
@@ -51,6 +52,12 @@ selftests: tools
 
 unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure
+
+# Tables, not tests: the kinsn call forms on the host CPU, then in the VM
+# test_kinsn_op (its last table: operand forms, pair vs plain sequence).
+bench: all
+	@$(CMAKE_BUILD)/tests/kinsn_bench
+	@$(SCRIPTS)/vm-run.sh -- "$(BUILD)/selftests/test_kinsn_op $(BUILD)/kinsn"
 
 vm-test: all
 	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 3600 -- \

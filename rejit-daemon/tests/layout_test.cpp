@@ -9,6 +9,7 @@
 #include "asm.hpp"
 #include "bpf_object.hpp"
 #include "rejit/interp.hpp"
+#include "rejit/object.hpp"
 #include "rejit/pass.hpp"
 #include "rejit/profile.hpp"
 #include "xdp_run.hpp"
@@ -204,6 +205,81 @@ TEST(Layout, ColdOrBalancedStays) {
 		auto o = run_passes(Program{prog, {}, {}}, *passes, env);
 		EXPECT_EQ(o.changed(), 0u) << explain(o);
 		EXPECT_EQ(o.prog.insns, prog);
+	}
+}
+
+// The workload the daemon profiles in the VM tests, as there: profiled on
+// app packets without payload (so xdp_payload's checksum loop exits at
+// once, a hot jump out of it), then run on payloads up to 1400 bytes too.
+// Instrumented and laid out, return values and counters stay the same.
+TEST(Layout, WorkloadOnItsTraffic) {
+	auto progs = object_programs(BPF_OBJ_DIR "/workload.bpf.o");
+	ASSERT_TRUE(progs) << progs.error().str();
+	constexpr uint64_t kStats = 0x6000'0000;
+	std::mt19937 rng(3);
+	std::vector<std::vector<uint8_t>> pkts;
+	for (int i = 0; i < 300; i++) {
+		std::vector<uint8_t> pkt(57 + (i % 2 ? rng() % 1400 : 0));
+		for (size_t k = 0; k < pkt.size(); k++)
+			pkt[k] = uint8_t(k);
+		pkt[12] = 0x08, pkt[13] = 0x00, pkt[14] = 0x45, pkt[23] = 17;
+		pkt[36] = 0x27, pkt[37] = 0x0f, pkt[42] = i % 10 ? 1 : 2;
+		pkts.push_back(std::move(pkt));
+	}
+	for (const ObjectProgram &op : *progs) {
+		ASSERT_TRUE(op.prog) << op.name;
+		const std::vector<Insn> &prog = op.prog->insns;
+		// R0, the stats map after the packet, the edge counters if any
+		auto run = [&](const std::vector<Insn> &code, const std::vector<uint8_t> &pkt,
+		               std::vector<uint8_t> *edges) {
+			Memory mem;
+			RunOptions opt;
+			opt.r1 = test::map_xdp(mem, pkt);
+			PseudoFn frozen = test::map_frozen(mem, op.env, 0);
+			if (edges)
+				mem.map("edges", kEdges, *edges, true);
+			opt.pseudo = [&](const Insn &in) -> Result<uint64_t> {
+				if (in.src == BPF_PSEUDO_MAP_IDX_VALUE &&
+				    in.imm == int32_t(kEdgeMap))
+					return kEdges + uint64_t(uint32_t(in.imm_hi));
+				return frozen(in);
+			};
+			mem.map("stats", kStats, std::vector<uint8_t>(7 * 8), true);
+			opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
+				if (id != BPF_FUNC_map_lookup_elem)
+					return make_error(EINVAL, "unexpected helper");
+				auto key = mem.load(a[1], 4);
+				if (!key)
+					return key.error();
+				return *key < 7 ? kStats + 8 * *key : 0;
+			};
+			auto r = interpret(code, mem, opt);
+			EXPECT_TRUE(r) << op.name << ": " << r.error().msg;
+			if (edges)
+				*edges = mem.bytes("edges");
+			return std::pair{r ? *r : ~0ull, mem.bytes("stats")};
+		};
+		auto ins = instrument(*op.prog, kEdgeMap);
+		ASSERT_TRUE(ins) << ins.error().msg;
+		std::vector<uint8_t> edges(ins->probes.counters * 8);
+		for (const auto &pkt : pkts) {
+			if (pkt.size() != 57)
+				continue;
+			ASSERT_EQ(run(ins->prog.insns, pkt, &edges), run(prog, pkt, nullptr))
+			        << op.name;
+		}
+		std::vector<uint64_t> counts(ins->probes.counters);
+		std::memcpy(counts.data(), edges.data(), edges.size());
+		PassEnv env = op.env;
+		env.profile = edge_profile(ins->probes, counts);
+		auto all = passes_by_name("all");
+		ASSERT_TRUE(all);
+		auto o = run_passes(*op.prog, *all, env);
+		EXPECT_GE(o.reports[0].changed(), 1u) << op.name << "\n" << explain(o);
+		for (const auto &pkt : pkts)
+			ASSERT_EQ(run(o.prog.insns, pkt, nullptr), run(prog, pkt, nullptr))
+			        << op.name << " on " << pkt.size() << " bytes\n"
+			        << explain(o);
 	}
 }
 

@@ -13,6 +13,10 @@
  *  - BPF_PROG_REJIT of a program written with the plain idiom into one
  *    with the pair, as bpfrejitd does, with the module BTF in fd_array;
  *  - /sys/kernel/bpf_kinsn describes each kinsn;
+ *  - a benchmark table (printed, never asserted): per operand form, an
+ *    XDP program of 64 dependent operations as pairs vs as plain
+ *    sequences, xlated instructions, JITed bytes and BPF_PROG_TEST_RUN
+ *    time per run, measured side by side;
  *  - refused: the scratch register read afterwards, bad operands (R10,
  *    rotate count 0 or the width, dst == scratch), a jump into the
  *    operands, a kinsn without operand form, an unknown BTF id, a missing
@@ -667,6 +671,117 @@ static long check_forms(struct btf *btf, const char *tier, bool native, bool bli
 	return inputs;
 }
 
+#define BENCH_OPS 64	  /* dependent operations per run */
+#define BENCH_REPEAT 20000 /* runs per BPF_PROG_TEST_RUN */
+#define BENCH_ROUNDS 5	  /* alternating measurements, median taken */
+
+/*
+ * r2..r5 = constants; 64 times: the kinsn (pair or plain sequence) on
+ * d = r2, s = r3, then r4 += r2, so every operation waits for the last;
+ * r0 = XDP_PASS.
+ */
+static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
+		       const struct bpf_insn *seq, int cnt)
+{
+	int n = 0, j, k;
+
+	for (j = BPF_REG_2; j <= BPF_REG_5; j++)
+		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, j, 0, 0, 0x12345 * j);
+	for (j = 0; j < BENCH_OPS; j++) {
+		if (seq) {
+			for (k = 0; k < cnt; k++)
+				p[n++] = seq[k];
+		} else {
+			p[n++] = raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, 1, id);
+			p[n++] = *op;
+		}
+		p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
+	}
+	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS);
+	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return n;
+}
+
+static int load_xdp(const struct bpf_insn *insns, int cnt)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .fd_array = fd_array, .log_buf = libbpf_log,
+		    .log_size = sizeof(libbpf_log), .log_level = 1);
+	int fd;
+
+	libbpf_log[0] = 0;
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "kinsn_bench", "GPL", insns, cnt, &opts);
+	if (fd < 0)
+		fail("bench load: %s\n%s", strerror(errno), libbpf_log);
+	return fd;
+}
+
+static __u32 bench_ns(int fd)
+{
+	unsigned char pkt[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = BENCH_REPEAT);
+
+	if (bpf_prog_test_run_opts(fd, &opts) || opts.retval != XDP_PASS)
+		fail("bench run: %s (retval %u)", strerror(errno), opts.retval);
+	return opts.duration;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	return *(const __u32 *)a < *(const __u32 *)b ? -1 : *(const __u32 *)a > *(const __u32 *)b;
+}
+
+/* The operands each form is timed with: d = r2, s = r3 (a = r4, b = r5). */
+static struct bpf_insn bench_operands(const char *name)
+{
+	if (!strcmp(name, "bpf_select64"))
+		return raw(0, BPF_REG_2, BPF_REG_3, kinsn_select_off(BPF_REG_4, BPF_JGT, 1, 0),
+			   BPF_REG_5);
+	if (!strcmp(name, "bpf_bextr64"))
+		return raw(0, BPF_REG_2, BPF_REG_3, 8, 12);
+	return raw(0, BPF_REG_2, BPF_REG_3, 0, 13); /* rotates: r3 is the scratch */
+}
+
+static void bench(struct btf *btf)
+{
+	static struct bpf_insn pair_prog[MAX_INSNS * 2], plain_prog[MAX_INSNS * 2];
+	static unsigned char image[65536];
+	size_t d;
+
+	printf("  benchmark: %d dependent operations per run, XDP BPF_PROG_TEST_RUN x %d, median of %d;\n"
+	       "  ns/run is QEMU/TCG guest time when run there, not hardware time\n",
+	       BENCH_OPS, BENCH_REPEAT, BENCH_ROUNDS);
+	printf("  %-13s %15s %15s %17s %7s\n", "kinsn", "xlated plain/pair", "jited plain/pair",
+	       "ns/run plain/pair", "ratio");
+	for (d = 0; d < ARRAY_SIZE(kinsn_bitops_op_defs); d++) {
+		const struct kinsn_op_def *def = &kinsn_bitops_op_defs[d];
+		__s32 id = btf__find_by_name_kind(btf, def->name, BTF_KIND_FUNC);
+		struct bpf_insn op = bench_operands(def->name), seq[KINSN_OP_MAX];
+		__u32 tp[BENCH_ROUNDS], tq[BENCH_ROUNDS], xp, xq, jp = sizeof(image),
+			jq = sizeof(image);
+		__u16 clobber;
+		int cnt = def->expand(&op, seq, &clobber), fp, fq, r;
+
+		if (id < 0 || cnt < 0)
+			fail("bench %s: no BTF id or bad operands", def->name);
+		fp = load_xdp(pair_prog, build_bench(pair_prog, id, &op, NULL, 0));
+		fq = load_xdp(plain_prog, build_bench(plain_prog, id, &op, seq, cnt));
+		xp = prog_code(fp, image, &jp);
+		xq = prog_code(fq, image, &jq);
+		for (r = 0; r < BENCH_ROUNDS; r++) {
+			tq[r] = bench_ns(fq);
+			tp[r] = bench_ns(fp);
+		}
+		qsort(tp, BENCH_ROUNDS, sizeof(tp[0]), cmp_u32);
+		qsort(tq, BENCH_ROUNDS, sizeof(tq[0]), cmp_u32);
+		printf("  %-13s %8u/%-8u %8u/%-8u %9u/%-8u %6.2fx\n", def->name, xq, xp, jq, jp,
+		       tq[BENCH_ROUNDS / 2], tp[BENCH_ROUNDS / 2],
+		       tp[BENCH_ROUNDS / 2] ? (double)tq[BENCH_ROUNDS / 2] / tp[BENCH_ROUNDS / 2] : 0);
+		close(fp);
+		close(fq);
+	}
+}
+
 static void set_harden(const char *v)
 {
 	FILE *f = fopen("/proc/sys/net/core/bpf_jit_harden", "w");
@@ -692,6 +807,7 @@ static void tier(const char *name, const char *params, bool native, long *inputs
 		check_rejit();
 		check_refusals();
 		check_no_operand_form(btf);
+		bench(btf);
 	}
 	btf__free(btf);
 	btf__free(vmlinux);

@@ -68,9 +68,9 @@ wait_state() {
 # log is quicker than the API: polling the API under TCG with a flood
 # running can take seconds.
 wait_log() {
-	for _ in $(seq 1200); do
+	for _ in $(seq 300); do
 		tail -n +$(($1 + 1)) "$tmp/daemon.log" | grep -q "$2" && return 0
-		sleep 0.05
+		sleep 0.2
 	done
 	fail "daemon never logged '$2': $(tail -n +$(($1 + 1)) "$tmp/daemon.log")"
 }
@@ -189,44 +189,53 @@ note "kill -9 mid measurement: program consistent, adopted by the next daemon"
 
 # --- an input that makes the program much slower: rolled back. The sender
 # switches from empty to 1400-byte payloads (a checksum loop over them) as
-# soon as the daemon has re-JITed the program; the measurement window (5 s)
-# is long against the time it takes to notice that. The daemon's log says
-# so first: polling the API under TCG with a flood running can take seconds,
-# and once took the whole window.
-#
-# First, kill -9 while it is instrumented (a profile window that never
-# ends): the next daemon restores the original code and starts over.
+# soon as the daemon has re-JITed the program (no profile window here);
+# the measurement window (5 s) is long against the time it takes to notice
+# that. The test follows the daemon's log, not the API: polling the API
+# under TCG with a flood running takes seconds, and both vCPUs share one
+# host thread, so the poller's work shows up in the program's run time.
 cat >"$tmp/rollback.json" <<JSON
-{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10, "profile_intervals": 1,
+{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10, "profile_intervals": 0,
  "regression_tolerance": 0.5, "socket": "$sock", "allow": {"ids": [$payload]}}
 JSON
-sed 's/"profile_intervals": 1,/"profile_intervals": 1000,/' "$tmp/rollback.json" \
-	>"$tmp/endless.json"
-start_daemon "$tmp/endless.json"
-flood wp 10.206.0.1 --size 0
-wait_state "$payload" profiling
-kill -9 "$daemon"
-wait "$daemon" 2>/dev/null || true
-expect_eq "edge counter map left behind by kill -9" "$(edge_maps "$payload")" 1
 logged=$(wc -l <"$tmp/daemon.log")
 start_daemon "$tmp/rollback.json"
-wait_log "$logged" \
-	"xdp_payload (xdp): watching: left instrumented by an earlier daemon; original code restored"
-expect_eq "edge counter map after the restart" "$(edge_maps "$payload")" 0
-note "kill -9 while profiling: the next daemon restored the original code"
-stop_senders
 flood wp 10.206.0.1 --size 0 --then-size 1400 --when "$tmp/big"
 wait_log "$logged" "xdp_payload (xdp): measuring"
 touch "$tmp/big"
 wait_state "$payload" rolled-back optimized
 stop_senders
-grep "xdp_payload" "$tmp/daemon.log" | tail -6 | sed 's/^/  log: /'
 expect_eq "xdp_payload state ($(field "$payload" why))" "$(field "$payload" state)" rolled-back
-# instrumented, restored, instrumented, optimized, rolled back
-expect_eq "rejit_cnt" "$(bpftool -j prog show id "$payload" | json '["rejit_cnt"]')" 5
+expect_eq "rejit_cnt" "$(bpftool -j prog show id "$payload" | json '["rejit_cnt"]')" 2
 xlated "$payload" >"$tmp/payload-now"
 cmp -s "$tmp/payload-orig" "$tmp/payload-now" || fail "rolled back code differs from the original"
 note "xdp_payload: $(field "$payload" why)"
+
+# --- kill -9 while a program is instrumented (a profile window that never
+# ends, on the other instance of xdp_payload, attached in its place): the
+# next daemon restores the original code.
+kill -TERM "$daemon"
+wait "$daemon" || fail "SIGTERM exit status"
+other=$(bpftool -j prog show pinned "$dir/a/xdp_payload" | json '["id"]')
+bpftool net detach xdp dev wp0
+bpftool net attach xdp pinned "$dir/a/xdp_payload" dev wp0
+sed "s/\"profile_intervals\": 0,/\"profile_intervals\": 1000,/; s/\[$payload\]/[$other]/" \
+	"$tmp/rollback.json" >"$tmp/endless.json"
+start_daemon "$tmp/endless.json"
+flood wp 10.206.0.1 --size 0
+wait_state "$other" profiling
+kill -9 "$daemon"
+wait "$daemon" 2>/dev/null || true
+expect_eq "edge counter map left behind by kill -9" "$(edge_maps "$other")" 1
+logged=$(wc -l <"$tmp/daemon.log")
+start_daemon "$tmp/endless.json"
+wait_log "$logged" \
+	"xdp_payload (xdp): watching: left instrumented by an earlier daemon; original code restored"
+stop_senders
+expect_eq "edge counter map after the restart" "$(edge_maps "$other")" 0
+expect_eq "rejit_cnt (instrumented, restored)" \
+	"$(bpftool -j prog show id "$other" | json '["rejit_cnt"]')" 2
+note "kill -9 while profiling: the next daemon restored the original code"
 
 # --- thousands of programs: tracked, answered, forgotten when unloaded
 mkfifo "$tmp/hold"

@@ -20,7 +20,10 @@
 // apart: the kernel refuses them before verifying anything. Where the
 // kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops loaded), passes
 // use them as the daemon does (rotate), module BTF in fd_array included;
-// without, it says so once.
+// without, it says so once. Before the passes run on a program that test
+// runs support, a fourth instance is re-JITed with edge counters (the
+// daemon's instrumented tier; the verifier must accept that code too) and
+// runs the same packets, so the layout pass gets a real edge profile.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -137,6 +140,40 @@ RunResult run(int fd, const std::vector<uint8_t> &in) {
 	return {err, err ? 0 : o.retval, std::move(out)};
 }
 
+// The edge profile of program `name` on `inputs` packets, taken on an
+// instance of its own with edge counters. Counts the instrumented re-JIT
+// as accepted or refused (printing why).
+struct ProfileStats {
+	size_t instrumented = 0, refused = 0, branches = 0, unprofiled = 0;
+};
+EdgeProfile profile(const std::string &path, const std::string &name, int inputs,
+                    ProfileStats &st) {
+	auto p = load_alone(path, name);
+	auto live = p ? LiveProg::from_fd(bpf_program__fd(p->prog)) : Result<LiveProg>(p.error());
+	auto orig = live ? live->orig() : Result<Program>(live.error());
+	auto idx = orig ? live->spare_map_index() : Result<uint32_t>(orig.error());
+	auto ins = idx ? instrument(*orig, *idx) : Result<Instrumented>(idx.error());
+	if (!ins || !ins->probes.counters)
+		return {};
+	auto map = create_edge_map(ins->probes.counters);
+	auto res = map ? live->rejit(ins->prog, nullptr, map->get()) : Result<void>(map.error());
+	if (!res) {
+		st.refused++;
+		fmt::print("{} {}: instrumented code refused: {}\n", path, name, res.error().str());
+		return {};
+	}
+	st.instrumented++;
+	std::mt19937 rng(1);
+	for (int i = 0; i < inputs; i++)
+		run(bpf_program__fd(p->prog), packet(rng));
+	auto counts = read_edge_map(map->get(), ins->probes.counters);
+	if (!counts)
+		return {};
+	st.branches += ins->probes.branches.size();
+	st.unprofiled += ins->probes.unprofiled.size();
+	return edge_profile(ins->probes, *counts);
+}
+
 // Does the program give the same result on `pkt` 32 times in a row?
 bool repeatable(int fd, const std::vector<uint8_t> &pkt) {
 	const RunResult first = run(fd, pkt);
@@ -220,6 +257,7 @@ int main(int argc, char **argv) {
 	size_t accepted = 0, rejected = 0, unsupported = 0, runnable = 0, identical = 0,
 	       different = 0, nondet = 0;
 	std::map<std::string, size_t> sites_per_pass;
+	ProfileStats profiled;
 	std::vector<Row> rows;
 	for (const std::string &path : paths) {
 		auto progs = object_programs(path);
@@ -246,6 +284,8 @@ int main(int argc, char **argv) {
 			                  : Result<PassEnv>(live_a.error());
 			if (!orig || !env)
 				continue;
+			if (test_runnable(bpf_program__type(a->prog)))
+				env->profile = profile(path, name, inputs, profiled);
 			Optimized o = run_passes(*orig, passes, *env);
 			if (!o.changed())
 				continue;
@@ -374,6 +414,9 @@ int main(int argc, char **argv) {
 	           objects, programs, offline_changed, loadable);
 	for (const auto &[pass, n] : sites_per_pass)
 		fmt::print("sites: {} {}\n", pass, n);
+	fmt::print("edge profiles: {} programs instrumented ({} refused), {} branches counted, "
+	           "{} not countable\n",
+	           profiled.instrumented, profiled.refused, profiled.branches, profiled.unprofiled);
 	const size_t submitted = changed - unsupported;
 	fmt::print("verifier: {} of {} rewritten programs accepted ({:.0f}%); {} more of a type "
 	           "the kernel cannot re-JIT yet\n",

@@ -31,6 +31,25 @@ Result<bpf_prog_info> get_info(int fd, bpf_prog_info info = {}) {
 	return info;
 }
 
+// Ids of the maps the program was loaded with (orig) or the running code uses.
+Result<std::vector<__u32>> map_ids(int fd, bool orig) {
+	auto n = get_info(fd);
+	if (!n)
+		return n.error();
+	std::vector<__u32> ids(orig ? n->nr_orig_map_ids : n->nr_map_ids);
+	bpf_prog_info want{};
+	if (orig) {
+		want.nr_orig_map_ids = uint32_t(ids.size());
+		want.orig_map_ids = reinterpret_cast<uintptr_t>(ids.data());
+	} else {
+		want.nr_map_ids = uint32_t(ids.size());
+		want.map_ids = reinterpret_cast<uintptr_t>(ids.data());
+	}
+	if (auto i = get_info(fd, want); !i)
+		return i.error();
+	return ids;
+}
+
 // Has the map behind fd been frozen (BPF_MAP_FREEZE)? Only fdinfo says.
 bool is_frozen(int fd) {
 	std::ifstream f(fmt::format("/proc/self/fdinfo/{}", fd));
@@ -289,17 +308,11 @@ Result<std::vector<FuncInfo>> LiveProg::func_info(const Program &orig) const {
 }
 
 Result<std::vector<Fd>> LiveProg::orig_maps() const {
-	auto n = get_info(fd());
-	if (!n)
-		return n.error();
-	std::vector<__u32> ids(n->nr_orig_map_ids);
-	bpf_prog_info want{};
-	want.nr_orig_map_ids = n->nr_orig_map_ids;
-	want.orig_map_ids = reinterpret_cast<uintptr_t>(ids.data());
-	if (auto i = get_info(fd(), want); !i)
-		return i.error();
+	auto ids = map_ids(fd(), true);
+	if (!ids)
+		return ids.error();
 	std::vector<Fd> maps;
-	for (__u32 id : ids) {
+	for (__u32 id : *ids) {
 		Fd m(bpf_map_get_fd_by_id(id));
 		if (!m)
 			return sys_error(fmt::format("prog {}: map {}", id_, id));
@@ -353,16 +366,10 @@ Result<uint32_t> LiveProg::spare_map_index() const {
 }
 
 Result<bool> LiveProg::has_edge_counters() const {
-	auto n = get_info(fd());
-	if (!n)
-		return n.error();
-	std::vector<__u32> ids(n->nr_map_ids);
-	bpf_prog_info want{};
-	want.nr_map_ids = n->nr_map_ids;
-	want.map_ids = reinterpret_cast<uintptr_t>(ids.data());
-	if (auto i = get_info(fd(), want); !i)
-		return i.error();
-	for (__u32 id : ids) {
+	auto ids = map_ids(fd(), false);
+	if (!ids)
+		return ids.error();
+	for (__u32 id : *ids) {
 		Fd m(bpf_map_get_fd_by_id(id));
 		bpf_map_info mi{};
 		__u32 len = sizeof(mi);

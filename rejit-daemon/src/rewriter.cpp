@@ -208,7 +208,8 @@ Result<void> Rewriter::invert_jump(size_t i, size_t to) {
 	if (i >= nodes_.size() || to >= nodes_.size())
 		return make_error(EINVAL, fmt::format("insn {}: out of range", i));
 	Node &n = nodes_[i];
-	if (n.deleted || !n.extra.empty())
+	// with a `ja` after it (the end of a moved run), it falls through nowhere
+	if (n.deleted || !n.extra.empty() || n.then_jump >= 0)
 		return make_error(EINVAL, fmt::format("insn {}: edited twice", i));
 	// BPF_JEQ..BPF_JSLE and their inverse
 	static constexpr uint8_t inverse[16] = {

@@ -245,14 +245,7 @@ TEST(Layout, WorkloadOnItsTraffic) {
 				return frozen(in);
 			};
 			mem.map("stats", kStats, std::vector<uint8_t>(7 * 8), true);
-			opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
-				if (id != BPF_FUNC_map_lookup_elem)
-					return make_error(EINVAL, "unexpected helper");
-				auto key = mem.load(a[1], 4);
-				if (!key)
-					return key.error();
-				return *key < 7 ? kStats + 8 * *key : 0;
-			};
+			opt.helper = test::array_lookup(mem, kStats, 7);
 			auto r = interpret(code, mem, opt);
 			EXPECT_TRUE(r) << op.name << ": " << r.error().msg;
 			if (edges)
@@ -305,6 +298,12 @@ TEST(Layout, MoveRunAndInvert) {
 	EXPECT_FALSE(again->move_run(1, 2, 0));
 	ASSERT_TRUE(again->replace(2, {}));
 	EXPECT_FALSE(again->move_run(1, 1, 4)); // after a deletion
+	// the end of a moved run jumps back: inverting it would lose that
+	auto nested = Rewriter::create(
+	        std::vector<Insn>{jeq(1, 1, 2), mov(0, 1), jeq(2, 2, 0), mov(0, 2), exit_insn()});
+	ASSERT_TRUE(nested->invert_jump(0, 1));
+	ASSERT_TRUE(nested->move_run(1, 2, 5)); // [1, 3) ends with jump 2, falling into 3
+	EXPECT_FALSE(nested->invert_jump(2, 3));
 	// JSET has no inverse
 	auto jset = Rewriter::create(std::vector<Insn>{
 	        {BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1, 1}, mov(0, 1), exit_insn()});

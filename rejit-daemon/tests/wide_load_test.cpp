@@ -75,14 +75,7 @@ TEST(WideLoad, FollowsBytesAcrossHelperCallsAndSpills) {
 		opt.r1 = test::map_xdp(mem, pkt);
 		opt.pseudo = test::map_frozen(mem, flow->env, 0); // stats: any pointer
 		mem.map("stats", kStats, std::vector<uint8_t>(6 * 8), true);
-		opt.helper = [&](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
-			if (id != BPF_FUNC_map_lookup_elem)
-				return make_error(EINVAL, "unexpected helper");
-			auto key = mem.load(a[1], 4);
-			if (!key)
-				return key.error();
-			return *key < 6 ? kStats + 8 * *key : 0;
-		};
+		opt.helper = test::array_lookup(mem, kStats, 6);
 		auto r = interpret(prog, mem, opt);
 		return {std::move(r), mem.bytes("stats")};
 	};

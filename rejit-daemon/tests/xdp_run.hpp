@@ -32,6 +32,19 @@ inline PseudoFn map_frozen(Memory &mem, const PassEnv &env,
 	};
 }
 
+// bpf_map_lookup_elem on an array of `n` u64s mapped at `at` (the
+// workload's stats map): the key is read from the stack like the kernel does.
+inline HelperFn array_lookup(Memory &mem, uint64_t at, uint32_t n) {
+	return [&mem, at, n](int32_t id, const uint64_t(&a)[5]) -> Result<uint64_t> {
+		if (id != BPF_FUNC_map_lookup_elem)
+			return make_error(EINVAL, "unexpected helper");
+		auto key = mem.load(a[1], 4);
+		if (!key)
+			return key.error();
+		return *key < n ? at + 8 * *key : 0;
+	};
+}
+
 inline Result<uint64_t> run_xdp(const std::vector<Insn> &prog, const std::vector<uint8_t> &pkt,
                                 const PassEnv &env = {}) {
 	Memory mem;

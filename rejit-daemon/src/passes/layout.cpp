@@ -53,6 +53,8 @@ public:
 			if (c.taken < kMinTaken || c.taken < kHotRatio * c.fell)
 				continue;
 			const size_t t = *rw.target(j);
+			if (t == j + 1)
+				continue; // both edges lead to the same place
 			const std::string what = fmt::format(
 			        "jump to {} taken {} times, fell through {}", t, c.taken, c.fell);
 			if (t <= j) {

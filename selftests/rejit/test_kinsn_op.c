@@ -676,7 +676,7 @@ static long check_forms(struct btf *btf, const char *tier, bool native, bool bli
 #define BENCH_ROUNDS 5	  /* alternating measurements, median taken */
 
 /*
- * r2..r5 = constants; 64 times: the kinsn (pair or plain sequence) on
+ * r2..r5 = unknown scalars from the context; 64 times: the kinsn (pair or plain sequence) on
  * d = r2, s = r3, then r4 += r2, so every operation waits for the last;
  * r0 = XDP_PASS.
  */
@@ -685,8 +685,13 @@ static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
 {
 	int n = 0, j, k;
 
-	for (j = BPF_REG_2; j <= BPF_REG_5; j++)
-		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, j, 0, 0, 0x12345 * j);
+	/* values the verifier cannot know (it would prune a select's dead path) */
+	p[n++] = raw(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
+		     offsetof(struct xdp_md, ingress_ifindex), 0);
+	p[n++] = raw(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_1,
+		     offsetof(struct xdp_md, rx_queue_index), 0);
+	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_3, 0, 0);
+	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_5, BPF_REG_2, 0, 0);
 	for (j = 0; j < BENCH_OPS; j++) {
 		if (seq) {
 			for (k = 0; k < cnt; k++)

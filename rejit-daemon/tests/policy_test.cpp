@@ -94,6 +94,22 @@ TEST_F(PolicyTest, WithinToleranceIsKept) {
 	EXPECT_EQ(r.state, State::Optimized);
 }
 
+TEST_F(PolicyTest, IdleProfileWindowCloses) {
+	cfg.profile_intervals = 2;
+	interval(0, 0);
+	interval(500, 100);
+	ASSERT_EQ(interval(500, 100), Action::Profile);
+	r.state = State::Profiling;
+	r.intervals = 0;
+	r.sampled = false;
+	interval(0, 0);
+	EXPECT_EQ(interval(300, 100), Action::None); // one interval with runs
+	for (unsigned i = 2; i < kProfileTicks * 2; i++)
+		ASSERT_EQ(interval(0, 0), Action::None) << i;
+	EXPECT_EQ(interval(0, 0), Action::Optimize);
+	EXPECT_NE(r.why.find("window closed after 20 intervals"), std::string::npos) << r.why;
+}
+
 // Measures before (on the original) and after with `per` ns per run in
 // successive intervals of 500 runs; the verdict.
 struct Verdict {

@@ -151,6 +151,7 @@ void Daemon::profile(Record &r, uint64_t now_ms) {
 	r.window = std::make_shared<EdgeWindow>(
 	        EdgeWindow{std::move(map).value(), std::move(ins->probes)});
 	r.intervals = 0;
+	r.ticks = 0;
 	r.profiling = {};
 	r.sampled = false; // the next sample starts the window
 	decide(r, State::Profiling,

@@ -81,17 +81,22 @@ Action Policy::observe(Record &r, uint64_t run_cnt, uint64_t run_time_ns) const 
 		r.why = fmt::format("hot: {} runs in {} intervals, {:.0f} ns/run", r.before.runs,
 		                    r.intervals, r.before.ns_per_run());
 		return cfg_.profile_intervals ? Action::Profile : Action::Optimize;
-	case State::Profiling:
-		if (d.runs == 0)
+	case State::Profiling: {
+		// Bounded: an idle program does not stay instrumented for ever.
+		const bool closed = ++r.ticks >= kProfileTicks * cfg_.profile_intervals;
+		if (d.runs == 0 && !closed)
 			return Action::None;
 		r.profiling.add(d);
-		if (++r.intervals < cfg_.profile_intervals)
+		if (d.runs && ++r.intervals < cfg_.profile_intervals && !closed)
 			return Action::None;
 		r.why = fmt::format("profiled: {} runs in {} intervals, {:.0f} ns/run instrumented "
 		                    "vs {:.0f} ({:.2f}x)",
 		                    r.profiling.runs, r.intervals, r.profiling.ns_per_run(),
 		                    r.before.ns_per_run(), r.overhead());
+		if (closed && r.intervals < cfg_.profile_intervals)
+			r.why += fmt::format(" (window closed after {} intervals)", r.ticks);
 		return Action::Optimize;
+	}
 	case State::Measuring: {
 		if (d.runs == 0)
 			return Action::None; // idle intervals say nothing about speed

@@ -70,6 +70,7 @@ struct Record {
 	Tally profiling;                    // runs on the instrumented code
 	std::shared_ptr<EdgeWindow> window; // while profiling
 	size_t branches = 0;                // jumps the profile counted
+	unsigned ticks = 0;                 // samples while profiling, with runs or not
 	// what the optimisation did
 	std::string passes;
 	size_t sites = 0;
@@ -88,6 +89,10 @@ struct Record {
 };
 
 enum class Action { None, Profile, Optimize, Rollback };
+
+// A profile window ends after this many times profile_intervals samples,
+// with traffic or not.
+inline constexpr unsigned kProfileTicks = 10;
 
 // Re-JITs allowed per minute (sliding window).
 class Budget {

@@ -122,6 +122,18 @@ void Daemon::tick(uint64_t now_ms) {
 	}
 }
 
+// A re-JIT from the budget; without one, the program is measured again
+// from scratch and tried later.
+bool Daemon::take_budget(Record &r, uint64_t now_ms) {
+	if (budget_.take(now_ms))
+		return true;
+	r.intervals = 0;
+	r.before = {};
+	log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
+	                r.info.name, cfg_.max_rejits_per_minute));
+	return false;
+}
+
 void Daemon::profile(Record &r, uint64_t now_ms) {
 	auto p = LiveProg::open(r.info.id);
 	if (!p)
@@ -136,13 +148,8 @@ void Daemon::profile(Record &r, uint64_t now_ms) {
 		r.why += "; no edge profile (" + map.error().str() + ")";
 		return optimize(r, now_ms);
 	}
-	if (!budget_.take(now_ms)) {
-		r.intervals = 0;
-		r.before = {};
-		log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
-		                r.info.name, cfg_.max_rejits_per_minute));
+	if (!take_budget(r, now_ms))
 		return;
-	}
 	if (auto res = p->rejit(ins->prog, nullptr, map->get()); !res) {
 		r.why += "; instrumented code refused, no edge profile (" + res.error().str() + ")";
 		return optimize(r, now_ms, /*budgeted=*/true);
@@ -212,13 +219,8 @@ void Daemon::optimize(Record &r, uint64_t now_ms, bool budgeted) {
 	if (!r.sites)
 		return decide_orig(State::Unchanged, fmt::format("{} ({}); no pass found a site",
 		                                                 r.why, cfg_.passes));
-	if (!budgeted && !window && !budget_.take(now_ms)) {
-		r.intervals = 0;
-		r.before = {};
-		log(fmt::format("prog {} {}: re-JIT budget of {}/min used up, later", r.info.id,
-		                r.info.name, cfg_.max_rejits_per_minute));
+	if (!budgeted && !window && !take_budget(r, now_ms))
 		return;
-	}
 	if (auto res = p->rejit(o.prog, &kinsns_); !res) {
 		rejected_++;
 		return decide_orig(State::Rejected, res.error().str());

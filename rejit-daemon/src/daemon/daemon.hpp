@@ -35,6 +35,7 @@ public:
 
 private:
 	void adopt(uint32_t id);
+	bool take_budget(Record &r, uint64_t now_ms);
 	void profile(Record &r, uint64_t now_ms);
 	// budgeted: the re-JIT budget was already taken for this program
 	void optimize(Record &r, uint64_t now_ms, bool budgeted = false);

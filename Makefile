@@ -2,7 +2,8 @@
 #
 #   make run            build everything, boot the patched kernel, run the demo
 #   make test           build everything, host unit tests + VM tests
-#   make bench          kinsn tables: host CPU (native vs C body), VM (pair vs plain)
+#   make bench          kinsn tables: host CPU (native vs C body, vector vs scalar),
+#                       VM (pair vs plain, vector vs scalar)
 #   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
@@ -54,10 +55,12 @@ unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure
 
 # Tables, not tests: the kinsn call forms on the host CPU, then in the VM
-# test_kinsn_op (its last table: operand forms, pair vs plain sequence).
+# test_kinsn_op (its last table: operand forms, pair vs plain sequence) and
+# test_kinsn_mem (its last table: memory kinsns, vector vs scalar tier).
 bench: all
 	@$(CMAKE_BUILD)/tests/kinsn_bench
-	@$(SCRIPTS)/vm-run.sh -- "$(BUILD)/selftests/test_kinsn_op $(BUILD)/kinsn"
+	@$(SCRIPTS)/vm-run.sh -- "$(BUILD)/selftests/test_kinsn_op $(BUILD)/kinsn && \
+		$(BUILD)/selftests/test_kinsn_mem $(BUILD)/selftests/kinsn_mem.bpf.o $(BUILD)/kinsn"
 
 vm-test: all
 	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 3600 -- \

@@ -8,11 +8,14 @@
 
 "$OBJ/test_kinsn" "$OBJ/kinsn.bpf.o" "$BUILD/kinsn"
 "$OBJ/test_kinsn_op" "$BUILD/kinsn"
+"$OBJ/test_kinsn_mem" "$OBJ/kinsn_mem.bpf.o" "$BUILD/kinsn"
+dmesg | grep -o 'kinsn_matrix: tier amx: .*' | tail -1 | sed 's/^/  /'
 
 # bpftool kinsn: the registry as users see it, plain and JSON.
 insmod "$BUILD/kinsn/kinsn_bitops.ko"
 insmod "$BUILD/kinsn/kinsn_crc32c.ko" native=0
-trap 'rmmod kinsn_bitops kinsn_crc32c 2>/dev/null || true' EXIT
+insmod "$BUILD/kinsn/kinsn_matrix.ko"
+trap 'rmmod kinsn_bitops kinsn_crc32c kinsn_matrix 2>/dev/null || true' EXIT
 bpftool kinsn list | sed 's/^/  /'
 rol=$(bpftool -j kinsn show name bpf_rol64)
 expect_eq "bpf_rol64 module" "$(json '[0]["module"]' <<<"$rol")" kinsn_bitops
@@ -22,8 +25,13 @@ want_id=$(bpftool btf dump file /sys/kernel/btf/kinsn_bitops | awk -F"[][ ']+" '
 expect_eq "bpf_rol64 btf_id" "$(json '[0]["btf_id"]' <<<"$rol")" "$want_id"
 crc=$(bpftool -j kinsn show name bpf_crc32c_u64)
 expect_eq "bpf_crc32c_u64 native (native=0)" "$(json '[0]["native"]' <<<"$crc")" "[]"
-expect_eq "kinsns listed" "$(bpftool -j kinsn list | json '.__len__()')" 13
+# Function-like kinsns: listed, their body is all there is.
+dot=$(bpftool -j kinsn show name bpf_dot_i8)
+expect_eq "bpf_dot_i8 module" "$(json '[0]["module"]' <<<"$dot")" kinsn_matrix
+expect_eq "bpf_dot_i8 forms" "$(json '[0]["forms"]' <<<"$dot")" "['call']"
+expect_eq "bpf_dot_i8 native" "$(json '[0]["native"]' <<<"$dot")" "[]"
+expect_eq "kinsns listed" "$(bpftool -j kinsn list | json '.__len__()')" 16
 if bpftool kinsn show name nosuch 2>/dev/null; then fail "unknown kinsn listed"; fi
-rmmod kinsn_bitops kinsn_crc32c
+rmmod kinsn_bitops kinsn_crc32c kinsn_matrix
 expect_eq "kinsns after rmmod" "$(bpftool -j kinsn list)" "[]"
-note "bpftool kinsn: 13 kinsns with module, BTF id, forms and native forms; none after rmmod"
+note "bpftool kinsn: 16 kinsns with module, BTF id, forms and native forms; none after rmmod"

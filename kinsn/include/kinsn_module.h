@@ -28,7 +28,7 @@ static inline const struct kinsn_entry *to_entry(const struct bpf_kinsn *kinsn)
 	return container_of(kinsn, struct kinsn_entry, kinsn);
 }
 
-static int kinsn_expand(const struct bpf_kinsn *kinsn,
+static inline int kinsn_expand(const struct bpf_kinsn *kinsn,
 			const struct bpf_insn *op, struct bpf_insn *seq,
 			u16 *clobber)
 {
@@ -38,7 +38,7 @@ static int kinsn_expand(const struct bpf_kinsn *kinsn,
 }
 
 #ifdef CONFIG_X86_64
-static int kinsn_emit_x86(const struct bpf_kinsn *kinsn, u8 *buf,
+static inline int kinsn_emit_x86(const struct bpf_kinsn *kinsn, u8 *buf,
 			  const struct bpf_insn *insn)
 {
 	const struct kinsn_def *def = to_entry(kinsn)->def;
@@ -47,13 +47,13 @@ static int kinsn_emit_x86(const struct bpf_kinsn *kinsn, u8 *buf,
 	return def->x86_len;
 }
 
-static int kinsn_emit_x86_op(const struct bpf_kinsn *kinsn, u8 *buf,
+static inline int kinsn_emit_x86_op(const struct bpf_kinsn *kinsn, u8 *buf,
 			     const struct bpf_insn *op, const u8 *regs)
 {
 	return to_entry(kinsn)->op->x86(op, regs, buf);
 }
 
-static bool kinsn_cpu_has(enum kinsn_cpu cpu)
+static inline bool kinsn_cpu_has(enum kinsn_cpu cpu)
 {
 	switch (cpu) {
 	case KINSN_CPU_BASE:
@@ -77,6 +77,37 @@ static inline void kinsn_module_exit(struct kinsn_entry *e, unsigned int cnt)
 {
 	while (cnt--)
 		bpf_kinsn_unregister(&e[cnt].kinsn);
+}
+
+/*
+ * Function-like kinsns (kinsn_mem.h) are their bodies: descriptors without
+ * emitter, so that tools find them. Register before kinsn_module_init(),
+ * which makes the kfuncs callable.
+ */
+static inline void kinsn_unregister_bodies(struct bpf_kinsn *k, unsigned int cnt)
+{
+	while (cnt--)
+		bpf_kinsn_unregister(&k[cnt]);
+}
+
+static inline int kinsn_register_bodies(struct bpf_kinsn *k,
+					const char *const *names,
+					void *const *funcs, unsigned int cnt)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < cnt; i++) {
+		k[i].name = names[i];
+		k[i].func = funcs[i];
+		k[i].owner = THIS_MODULE;
+		err = bpf_kinsn_register(&k[i]);
+		if (err) {
+			kinsn_unregister_bodies(k, i);
+			return err;
+		}
+	}
+	return 0;
 }
 
 static inline const struct kinsn_op_def *

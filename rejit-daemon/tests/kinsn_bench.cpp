@@ -12,8 +12,11 @@
 #include <cstdlib>
 #include <span>
 
+#include <vector>
+
 #include "exec_code.hpp"
 #include "kinsn_defs.h"
+#include "kinsn_mem.h"
 
 namespace {
 
@@ -59,6 +62,80 @@ void family(std::span<const kinsn_def> defs, long ops) {
 	}
 }
 
+// Best of 3 of `reps` calls of f(), in ns per call.
+template <typename F>
+double time_calls(F f, long reps) {
+	double best = 1e30;
+	for (int round = 0; round < 3; round++) {
+		const auto t0 = std::chrono::steady_clock::now();
+		for (long i = 0; i < reps; i++)
+			f();
+		const auto t1 = std::chrono::steady_clock::now();
+		best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() /
+		                              double(reps));
+	}
+	return best;
+}
+
+// The function-like kinsns: the tiers their bodies choose between. Without
+// the kernel's kernel_fpu_begin()/end() around the vector code (see
+// test_kinsn_mem for that, in the VM): on top of these numbers the first
+// vector call after entering the kernel saves the task's FPU state.
+void memory_kinsns(long ops) {
+	std::vector<s8> a(4096), b(4096);
+	for (size_t i = 0; i < a.size(); i++)
+		a[i] = s8(i * 37 + 11), b[i] = s8(i * 91 + 5);
+	const bool avx2 = __builtin_cpu_supports("avx2"), sse42 = __builtin_cpu_supports("sse4.2");
+	std::printf("\nmemory kinsns on the host CPU: ns per call by size, scalar C vs the vector "
+	            "tier%s\n",
+	            avx2 ? "" : " (host CPU lacks AVX2: vector tier NOT run)");
+	std::printf("%-22s %10s %12s %8s\n", "kinsn", "vector", "scalar", "ratio");
+	volatile s64 sink = 0;
+	for (u32 n : {16u, 64u, 256u, 1024u, 4096u}) {
+		const long reps = std::max(1000L, ops / n);
+		const double s =
+		        time_calls([&] { sink = kinsn_dot_i8(a.data(), b.data(), n); }, reps);
+		char name[32];
+		std::snprintf(name, sizeof(name), "bpf_dot_i8 %u", n);
+		if (!avx2) {
+			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
+			continue;
+		}
+		const double v =
+		        time_calls([&] { sink = kinsn_dot_i8_x86(a.data(), b.data(), n); }, reps);
+		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+	}
+	std::vector<s32> c(32 * 32);
+	for (u32 dim : {8u, 16u, 32u}) {
+		kinsn_gemm_dims d{dim, dim, dim};
+		const long reps = std::max(100L, ops / (dim * dim * dim));
+		const double s =
+		        time_calls([&] { kinsn_gemm_i8(c.data(), a.data(), b.data(), &d); }, reps);
+		char name[32];
+		std::snprintf(name, sizeof(name), "bpf_gemm_i8 %ux%ux%u", dim, dim, dim);
+		if (!avx2) {
+			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
+			continue;
+		}
+		const double v = time_calls(
+		        [&] { kinsn_gemm_i8_x86(c.data(), a.data(), b.data(), &d); }, reps);
+		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+	}
+	for (u32 n : {64u, 1500u}) {
+		const auto *p = reinterpret_cast<const u8 *>(a.data());
+		const long reps = std::max(1000L, ops / n / 8);
+		const double s = time_calls([&] { sink = kinsn_crc32c_buf(~0u, p, n); }, reps);
+		char name[32];
+		std::snprintf(name, sizeof(name), "bpf_crc32c %u", n);
+		if (!sse42) {
+			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
+			continue;
+		}
+		const double v = time_calls([&] { sink = kinsn_crc32c_buf_x86(~0u, p, n); }, reps);
+		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+	}
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -69,5 +146,6 @@ int main(int argc, char **argv) {
 	std::printf("%-16s %10s %12s %8s\n", "kinsn", "native", "C body", "ratio");
 	family(kinsn_crc32c_defs, ops);
 	family(kinsn_bitops_defs, ops);
+	memory_kinsns(ops);
 	return 0;
 }

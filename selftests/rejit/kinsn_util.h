@@ -41,22 +41,28 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static const char *const kinsn_modules[] = { "kinsn_crc32c", "kinsn_bitops" };
 
-/* Load every kinsn module from @dir with module parameters @params. */
-static void load_modules(const char *dir, const char *params)
+/* Load module @name from @dir with module parameters @params. */
+static void load_module(const char *dir, const char *name, const char *params)
 {
 	char path[4096];
-	size_t i;
 	int fd;
 
-	for (i = 0; i < ARRAY_SIZE(kinsn_modules); i++) {
-		snprintf(path, sizeof(path), "%s/%s.ko", dir, kinsn_modules[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fail("open %s: %s", path, strerror(errno));
-		if (syscall(SYS_finit_module, fd, params, 0))
-			fail("load %s %s: %s", kinsn_modules[i], params, strerror(errno));
-		close(fd);
-	}
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail("open %s: %s", path, strerror(errno));
+	if (syscall(SYS_finit_module, fd, params, 0))
+		fail("load %s %s: %s", name, params, strerror(errno));
+	close(fd);
+}
+
+/* Load every kinsn module from @dir with module parameters @params. */
+static inline void load_modules(const char *dir, const char *params)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(kinsn_modules); i++)
+		load_module(dir, kinsn_modules[i], params);
 }
 
 static int unload_module(const char *name)
@@ -64,20 +70,23 @@ static int unload_module(const char *name)
 	return syscall(SYS_delete_module, name, O_NONBLOCK) ? -errno : 0;
 }
 
-static void unload_modules(void)
+/* Programs drop their module references after an RCU grace period. */
+static void unload_module_wait(const char *name)
+{
+	int tries = 100, err;
+
+	while ((err = unload_module(name)) == -EWOULDBLOCK && --tries)
+		usleep(100000);
+	if (err)
+		fail("unload %s: %s", name, strerror(-err));
+}
+
+static inline void unload_modules(void)
 {
 	size_t i;
-	int err;
 
-	/* Programs drop their module references after an RCU grace period. */
-	for (i = 0; i < ARRAY_SIZE(kinsn_modules); i++) {
-		int tries = 100;
-
-		while ((err = unload_module(kinsn_modules[i])) == -EWOULDBLOCK && --tries)
-			usleep(100000);
-		if (err)
-			fail("unload %s: %s", kinsn_modules[i], strerror(-err));
-	}
+	for (i = 0; i < ARRAY_SIZE(kinsn_modules); i++)
+		unload_module_wait(kinsn_modules[i]);
 }
 
 #endif

@@ -7,7 +7,7 @@
 # the behaviour is the same before and after. A program made slower by its
 # input is rolled back. Also: config and API errors,
 # manual rollback/optimize, kill -9 and restart, 2000 more programs,
-# SIGTERM with rollback_on_exit. TCG timing is noisy: keeping needs the
+# SIGTERM with rollback_on_exit, a program reached only by tail calls. TCG timing is noisy: keeping needs the
 # new code to be less than 11x slower, rolling back needs 1.5x, while the
 # input-driven slowdown (a checksum loop over 1400 bytes instead of none)
 # is far larger.
@@ -273,3 +273,36 @@ expect_eq "rejit_cnt after rollback on exit" \
 exact wl 10.205.0.1 "$dir/a-maps/stats"
 grep -q "daemon exiting with rollback_on_exit" "$tmp/daemon.log" || fail "no exit rollback logged"
 note "SIGTERM with rollback_on_exit: original code back, counts exactly"
+
+# --- a program reached only by tail calls (xdp_flow behind a dispatcher):
+# no run statistics of its own, so it is hot, and measured, through its
+# caller's; profiled and re-JITed like any other.
+bpftool prog loadall "$OBJ/tailcall.bpf.o" "$dir/t" pinmaps "$dir/t-maps"
+bpftool map update pinned "$dir/t-maps/jmp" key 0 0 0 0 value pinned "$dir/t/xdp_flow"
+bpftool net detach xdp dev wl0
+bpftool net attach xdp pinned "$dir/t/xdp_dispatch" dev wl0
+target=$(bpftool -j prog show pinned "$dir/t/xdp_flow" | json '["id"]')
+dispatch=$(bpftool -j prog show pinned "$dir/t/xdp_dispatch" | json '["id"]')
+exact wl 10.205.0.1 "$dir/t-maps/stats"
+sed "s/\[$flow\]/[$target]/" "$tmp/keep.json" >"$tmp/tail.json"
+logged=$(wc -l <"$tmp/daemon.log")
+start_daemon "$tmp/tail.json"
+flood wl 10.205.0.1 --size 16
+wait_log "$logged" \
+	"prog $target xdp_flow: reached by tail calls from prog $dispatch xdp_dispatch"
+wait_state "$target" optimized rolled-back rejected unchanged
+stop_senders
+expect_eq "tail-called xdp_flow state ($(field "$target" why))" "$(field "$target" state)" \
+	optimized
+expect_eq "measured via" "$(field "$target" measured_via)" "$dispatch"
+[ "$(field "$target" profiled_branches)" -gt 0 ] || fail "tail-called xdp_flow: no branch profiled"
+expect_eq "tail-called xdp_flow passes" "$(field "$target" passes)" \
+	layout,wide-load,const-fold,rotate,dce
+expect_eq "rejit_cnt (instrumented, optimized)" \
+	"$(bpftool -j prog show id "$target" | json '["rejit_cnt"]')" 2
+exact wl 10.205.0.1 "$dir/t-maps/stats"
+note "tail-called xdp_flow: measured through xdp_dispatch," \
+	"$(field "$target" profiled_branches) branches profiled, re-JITed and kept, counts exactly"
+kill -TERM "$daemon"
+wait "$daemon" || fail "SIGTERM exit status"
+daemon=

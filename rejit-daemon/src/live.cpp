@@ -365,19 +365,49 @@ Result<uint32_t> LiveProg::spare_map_index() const {
 	return uint32_t(slots.begin()->second);
 }
 
-Result<bool> LiveProg::has_edge_counters() const {
-	auto ids = map_ids(fd(), false);
+namespace {
+
+// Calls f(map fd, its info) for each map the current code uses, until f
+// returns true; whether one did.
+template <typename F>
+Result<bool> any_map(int prog_fd, F f) {
+	auto ids = map_ids(prog_fd, false);
 	if (!ids)
 		return ids.error();
 	for (__u32 id : *ids) {
 		Fd m(bpf_map_get_fd_by_id(id));
 		bpf_map_info mi{};
 		__u32 len = sizeof(mi);
-		if (m && bpf_map_get_info_by_fd(m.get(), &mi, &len) == 0 &&
-		    std::string_view(mi.name) == kEdgeMapName)
+		if (m && bpf_map_get_info_by_fd(m.get(), &mi, &len) == 0 && f(m.get(), mi))
 			return true;
 	}
 	return false;
+}
+
+} // namespace
+
+Result<bool> LiveProg::has_edge_counters() const {
+	return any_map(fd(), [](int, const bpf_map_info &mi) {
+		return std::string_view(mi.name) == kEdgeMapName;
+	});
+}
+
+Result<std::vector<uint32_t>> LiveProg::tail_call_targets() const {
+	std::vector<uint32_t> ids;
+	auto res = any_map(fd(), [&](int m, const bpf_map_info &mi) {
+		if (mi.type != BPF_MAP_TYPE_PROG_ARRAY)
+			return false;
+		// from user space a slot reads as the id of its program
+		for (uint32_t key = 0; key < mi.max_entries; key++)
+			if (uint32_t id; bpf_map_lookup_elem(m, &key, &id) == 0 && id != id_)
+				ids.push_back(id);
+		return false;
+	});
+	if (!res)
+		return res.error();
+	std::sort(ids.begin(), ids.end());
+	ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+	return ids;
 }
 
 Result<Fd> create_edge_map(size_t counters) {

@@ -91,48 +91,38 @@ void memory_kinsns(long ops) {
 	            avx2 ? "" : " (host CPU lacks AVX2: vector tier NOT run)");
 	std::printf("%-22s %10s %12s %8s\n", "kinsn", "vector", "scalar", "ratio");
 	volatile s64 sink = 0;
-	for (u32 n : {16u, 64u, 256u, 1024u, 4096u}) {
-		const long reps = std::max(1000L, ops / n);
-		const double s =
-		        time_calls([&] { sink = kinsn_dot_i8(a.data(), b.data(), n); }, reps);
-		char name[32];
-		std::snprintf(name, sizeof(name), "bpf_dot_i8 %u", n);
-		if (!avx2) {
-			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
-			continue;
-		}
-		const double v =
-		        time_calls([&] { sink = kinsn_dot_i8_x86(a.data(), b.data(), n); }, reps);
+	// one row: the scalar tier, and the vector one if the CPU has it
+	auto row = [](const char *name, bool have, long reps, auto scalar, auto vector) {
+		const double s = time_calls(scalar, reps);
+		if (!have)
+			return (void)std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
+		const double v = time_calls(vector, reps);
 		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+	};
+	char name[32];
+	for (u32 n : {16u, 64u, 256u, 1024u, 4096u}) {
+		std::snprintf(name, sizeof(name), "bpf_dot_i8 %u", n);
+		row(
+		        name, avx2, std::max(1000L, ops / n),
+		        [&] { sink = kinsn_dot_i8(a.data(), b.data(), n); },
+		        [&] { sink = kinsn_dot_i8_x86(a.data(), b.data(), n); });
 	}
 	std::vector<s32> c(32 * 32);
 	for (u32 dim : {8u, 16u, 32u}) {
-		kinsn_gemm_dims d{dim, dim, dim};
-		const long reps = std::max(100L, ops / (dim * dim * dim));
-		const double s =
-		        time_calls([&] { kinsn_gemm_i8(c.data(), a.data(), b.data(), &d); }, reps);
-		char name[32];
+		const kinsn_gemm_dims d{dim, dim, dim};
 		std::snprintf(name, sizeof(name), "bpf_gemm_i8 %ux%ux%u", dim, dim, dim);
-		if (!avx2) {
-			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
-			continue;
-		}
-		const double v = time_calls(
-		        [&] { kinsn_gemm_i8_x86(c.data(), a.data(), b.data(), &d); }, reps);
-		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+		row(
+		        name, avx2, std::max(100L, ops / (dim * dim * dim)),
+		        [&] { kinsn_gemm_i8(c.data(), a.data(), b.data(), &d); },
+		        [&] { kinsn_gemm_i8_x86(c.data(), a.data(), b.data(), &d); });
 	}
+	const auto *p = reinterpret_cast<const u8 *>(a.data());
 	for (u32 n : {64u, 1500u}) {
-		const auto *p = reinterpret_cast<const u8 *>(a.data());
-		const long reps = std::max(1000L, ops / n / 8);
-		const double s = time_calls([&] { sink = kinsn_crc32c_buf(~0u, p, n); }, reps);
-		char name[32];
 		std::snprintf(name, sizeof(name), "bpf_crc32c %u", n);
-		if (!sse42) {
-			std::printf("%-22s %10s %12.1f %8s\n", name, "-", s, "-");
-			continue;
-		}
-		const double v = time_calls([&] { sink = kinsn_crc32c_buf_x86(~0u, p, n); }, reps);
-		std::printf("%-22s %10.1f %12.1f %7.2fx\n", name, v, s, s / v);
+		row(
+		        name, sse42, std::max(1000L, ops / n / 8),
+		        [&] { sink = kinsn_crc32c_buf(~0u, p, n); },
+		        [&] { sink = kinsn_crc32c_buf_x86(~0u, p, n); });
 	}
 }
 

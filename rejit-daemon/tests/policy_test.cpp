@@ -182,4 +182,31 @@ TEST(Budget, SlidingMinute) {
 	EXPECT_TRUE(b.take(60'000));
 }
 
+// A dispatcher (1) and a second caller (2) both hold program 10 in their
+// prog_arrays; 1 also holds 11. The busier caller stands in for each.
+TEST(TailCalls, StandInIsTheBusiestCaller) {
+	TailCalls t;
+	t.targets = {{1, {10, 11}}, {2, {10}}};
+	t.link({{1, 500}, {2, 900}});
+	EXPECT_EQ(t.via, (std::map<uint32_t, uint32_t>{{10, 2}, {11, 1}}));
+	t.link({{1, 5000}, {2, 900}});
+	EXPECT_EQ(t.via.at(10), 1u);
+	t.targets.clear();
+	t.link({{1, 5000}});
+	EXPECT_TRUE(t.via.empty());
+}
+
+TEST(TailCalls, OneRejitAtATimeInAChain) {
+	TailCalls t;
+	t.targets = {{1, {10, 11}}, {2, {10}}};
+	t.link({{1, 500}, {2, 900}}); // 10 via 2, 11 via 1
+	auto only = [](uint32_t busy) { return [busy](uint32_t id) { return id == busy; }; };
+	EXPECT_TRUE(t.busy(10, only(2)));  // its stand-in is being re-JITed
+	EXPECT_FALSE(t.busy(10, only(1))); // 1 calls it, but 2's numbers measure it
+	EXPECT_TRUE(t.busy(1, only(11)));  // 1 stands in for 11, which is measured
+	EXPECT_FALSE(t.busy(1, only(10))); // 10 is measured through 2, not 1
+	EXPECT_TRUE(t.busy(2, only(10)));
+	EXPECT_FALSE(t.busy(3, only(10))); // not in the chain
+}
+
 } // namespace

@@ -92,6 +92,8 @@ public:
 	[[nodiscard]] Result<uint32_t> spare_map_index() const;
 	// Does the running code use an edge-counter map (instrumented tier)?
 	[[nodiscard]] Result<bool> has_edge_counters() const;
+	// The programs in the prog_arrays it uses (it may tail-call them).
+	[[nodiscard]] Result<std::vector<uint32_t>> tail_call_targets() const;
 
 private:
 	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}

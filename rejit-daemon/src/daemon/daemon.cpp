@@ -96,15 +96,45 @@ void Daemon::tick(uint64_t now_ms) {
 		log(fmt::format("prog {} {}: unloaded", it->first, it->second.info.name));
 		it = progs_.erase(it);
 	}
+	// Every live program's statistics, and who tail-calls whom.
+	std::map<uint32_t, ProgInfo> infos;
+	std::map<uint32_t, uint64_t> runs;
+	TailCalls tail;
 	for (auto &[id, r] : progs_) {
-		if (r.state == State::Excluded)
-			continue;
 		auto p = LiveProg::open(id);
 		auto info = p ? p->info() : Result<ProgInfo>(p.error());
 		if (!info)
 			continue; // unloaded; forgotten next tick
+		if (info->run_cnt)
+			if (auto t = p->tail_call_targets())
+				tail.targets[id] = std::move(t).value();
+		runs[id] = info->run_cnt;
+		infos[id] = std::move(info).value();
+	}
+	tail.link(runs);
+	auto in_flight = [&](uint32_t other) {
+		auto it = progs_.find(other);
+		return it != progs_.end() && (it->second.state == State::Profiling ||
+		                              it->second.state == State::Measuring);
+	};
+	for (auto &[id, r] : progs_) {
+		if (r.state == State::Excluded || !infos.contains(id))
+			continue;
+		const ProgInfo *stats = &infos[id];
+		if (auto v = tail.via.find(id); !stats->run_cnt && v != tail.via.end()) {
+			if (r.via != v->second) {
+				r.via = v->second;
+				log(fmt::format(
+				        "prog {} {}: reached by tail calls from prog {} {}; "
+				        "measured through its run statistics",
+				        id, r.info.name, r.via, infos[r.via].name));
+			}
+			stats = &infos[r.via];
+		}
+		if (tail.busy(id, in_flight))
+			continue;
 		const State was = r.state;
-		switch (policy_.observe(r, info->run_cnt, info->run_time_ns)) {
+		switch (policy_.observe(r, stats->run_cnt, stats->run_time_ns)) {
 		case Action::Profile:
 			profile(r, now_ms);
 			break;
@@ -276,6 +306,7 @@ json Daemon::to_json(const Record &r) {
 	        {"ns_per_run_instrumented", r.profiling.ns_per_run()},
 	        {"instrumentation_overhead", r.overhead()},
 	        {"profiled_branches", r.branches},
+	        {"measured_via", r.via},
 	        {"speedup", r.speedup()},
 	        {"passes", r.passes},
 	        {"sites", r.sites},

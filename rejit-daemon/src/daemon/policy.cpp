@@ -138,4 +138,26 @@ Action Policy::observe(Record &r, uint64_t run_cnt, uint64_t run_time_ns) const 
 	}
 }
 
+void TailCalls::link(const std::map<uint32_t, uint64_t> &runs) {
+	via.clear();
+	auto runs_of = [&](uint32_t id) {
+		auto it = runs.find(id);
+		return it == runs.end() ? 0 : it->second;
+	};
+	for (const auto &[caller, ts] : targets)
+		for (uint32_t t : ts)
+			if (!via.contains(t) || runs_of(via[t]) < runs_of(caller))
+				via[t] = caller;
+}
+
+bool TailCalls::busy(uint32_t id, const std::function<bool(uint32_t)> &in_flight) const {
+	if (auto it = via.find(id); it != via.end() && in_flight(it->second))
+		return true;
+	if (auto it = targets.find(id); it != targets.end())
+		for (uint32_t t : it->second)
+			if (auto v = via.find(t); v != via.end() && v->second == id && in_flight(t))
+				return true;
+	return false;
+}
+
 } // namespace rejit

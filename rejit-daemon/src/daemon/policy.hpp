@@ -16,6 +16,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -71,6 +73,7 @@ struct Record {
 	std::shared_ptr<EdgeWindow> window; // while profiling
 	size_t branches = 0;                // jumps the profile counted
 	unsigned ticks = 0;                 // samples while profiling, with runs or not
+	uint32_t via = 0; // reached by tail calls only: the caller whose run stats stand in
 	// what the optimisation did
 	std::string passes;
 	size_t sites = 0;
@@ -103,6 +106,20 @@ public:
 private:
 	unsigned per_minute_;
 	std::deque<uint64_t> used_;
+};
+
+// Tail calls carry no run statistics: a program reached only through
+// prog_arrays is hot, and measured, through the caller with the most runs
+// (whose run time includes it).
+struct TailCalls {
+	std::map<uint32_t, std::vector<uint32_t>> targets; // caller -> its prog_arrays' programs
+	std::map<uint32_t, uint32_t> via;                  // target -> its stand-in caller
+
+	// Fill `via` from `targets` and each caller's run count.
+	void link(const std::map<uint32_t, uint64_t> &runs);
+	// Is the stand-in of `id`, or a target `id` stands in for, in flight?
+	// One re-JIT at a time in a chain: each would blur the other's numbers.
+	[[nodiscard]] bool busy(uint32_t id, const std::function<bool(uint32_t)> &in_flight) const;
 };
 
 class Policy {

@@ -115,6 +115,34 @@ xlated "$payload" >"$tmp/payload-orig"
 exact wl 10.205.0.1 "$dir/a-maps/stats"
 note "original code counts exactly"
 
+# --- offline, by hand: a live program's original bytecode through
+# bpfrejit opt (raw in, raw out), back in with bpftool prog rejit; one app
+# packet through BPF_PROG_TEST_RUN counts the same before and after
+app_pkt() { python3 -c 'import sys
+p = bytearray(range(57)); p[12:14] = b"\x08\x00"; p[14] = 0x45; p[23] = 17
+p[36:38] = b"\x27\x0f"; p[42] = 1; sys.stdout.buffer.write(p)'; }
+app_pkt >"$tmp/app.pkt"
+run_counts() { # PROG: counters one test run of the app packet adds
+	local before
+	before=$(workload_stats "$dir/b-maps/stats")
+	bpftool prog run pinned "$1" data_in "$tmp/app.pkt" | grep -q "Return value: 2" ||
+		fail "$1: test run did not pass the packet"
+	stats_delta "$before" "$(workload_stats "$dir/b-maps/stats")"
+}
+want=$(run_counts "$dir/b/xdp_flow")
+bpftool prog dump orig pinned "$dir/b/xdp_flow" file "$tmp/flow.orig"
+"$D/bpfrejit" opt "$tmp/flow.orig" passes wide-load,zext,const-fold,dce \
+	out "$tmp/flow.new" >"$tmp/opt.out" || fail "bpfrejit opt: $(cat "$tmp/opt.out")"
+grep -q "^wrote $tmp/flow.new" "$tmp/opt.out" || fail "bpfrejit opt: $(cat "$tmp/opt.out")"
+bpftool prog rejit pinned "$dir/b/xdp_flow" bytecode "$tmp/flow.new"
+expect_eq "rejit_cnt after bpfrejit opt + bpftool prog rejit" \
+	"$(bpftool -j prog show pinned "$dir/b/xdp_flow" | json '["rejit_cnt"]')" 1
+expect_eq "counters of one app packet, re-JITed from bpfrejit opt" \
+	"$(run_counts "$dir/b/xdp_flow")" "$want"
+"$D/bpfrejit" opt "$tmp/app.pkt" 2>"$tmp/err" && fail "a packet taken for bytecode"
+grep -q "not whole instructions" "$tmp/err" || fail "bad bytecode message: $(cat "$tmp/err")"
+note "bpfrejit opt on dumped bytecode: $(head -1 "$tmp/opt.out"), re-JITed, counts the same"
+
 # --- hot program is profiled, re-JITed, measured and kept. Profiling
 # counts only intervals with runs: with the flood stopped the program
 # stays instrumented while exact() checks it.

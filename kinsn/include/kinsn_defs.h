@@ -224,6 +224,21 @@ static const struct kinsn_def kinsn_bitops_defs[] = {
 };
 
 /*
+ * A prefetch is a hint: no value, no fault, whatever the address. The
+ * kfunc returns 0 so that, like every kinsn, it has a result to check.
+ */
+static inline u64 kinsn_prefetch(u64 p, u64 u1, u64 u2)
+{
+	return 0;
+}
+
+static const struct kinsn_def kinsn_prefetch_defs[] = {
+	/* prefetcht0 [rdi]; xor eax, eax */
+	{ "bpf_prefetch", kinsn_prefetch, KINSN_CPU_BASE, 5,
+	  { 0x0f, 0x18, 0x0f, 0x31, 0xc0 } },
+};
+
+/*
  * Operand forms: a kinsn as one two-slot instruction that names its
  * registers, for rewriters. Slot 0 is a call with src_reg
  * BPF_PSEUDO_KINSN_CALL, imm the kfunc's BTF id and off its module BTF's

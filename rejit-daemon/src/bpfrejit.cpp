@@ -3,9 +3,11 @@
 //
 //   bpfrejit [-s SOCKET] [-j] status | list | profile ID | explain ID
 //                              | optimize ID | rollback ID
-//   bpfrejit opt OBJECT [prog NAME] [passes LIST] [kinsns LIST]
-//                                                    (no daemon needed)
+//   bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]
+//                [out FILE]                          (no daemon needed)
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,10 +39,14 @@ int usage(int code) {
 	fmt::print(code ? stderr : stdout,
 	           "usage: bpfrejit [-s SOCKET] [-j] {{status | list | profile ID | explain ID |\n"
 	           "                                  optimize ID | rollback ID}}\n"
-	           "       bpfrejit opt OBJECT [prog NAME] [passes LIST] [kinsns LIST]\n"
+	           "       bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]\n"
+	           "                    [out FILE]\n"
 	           "\n"
 	           "opt runs the passes (LIST: comma-separated, default all) over the programs\n"
-	           "of a BPF object offline. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
+	           "of a BPF ELF object, or over raw bytecode (struct bpf_insn records, as\n"
+	           "'bpftool prog dump orig PROG file FILE' writes them), offline. out FILE\n"
+	           "writes the one program's new bytecode there, raw, for 'bpftool prog rejit\n"
+	           "PROG bytecode FILE'. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
 	           "those kinsns exist with native operand forms (BTF id 0, fd_array index 1\n"
 	           "placeholders), to see what passes that need them (rotate) would do.\n");
 	return code;
@@ -163,15 +169,58 @@ rejit::Result<rejit::KinsnMap> pretend_kinsns(std::string_view list) {
 	return m;
 }
 
-// Offline: run the passes over the programs of a BPF ELF object.
+// Raw bytecode: a whole number of instructions, nothing else known (no
+// map contents, so const-fold folds arithmetic only).
+rejit::Result<std::vector<rejit::ObjectProgram>> raw_program(const std::string &path,
+                                                             const std::string &bytes) {
+	if (bytes.empty() || bytes.size() % sizeof(bpf_insn))
+		return rejit::make_error(EINVAL,
+		                         fmt::format("{}: not an ELF object, and {} bytes are "
+		                                     "not whole instructions",
+		                                     path, bytes.size()));
+	std::vector<bpf_insn> raw(bytes.size() / sizeof(bpf_insn));
+	std::memcpy(raw.data(), bytes.data(), bytes.size());
+	auto insns = rejit::decode(raw);
+	if (!insns)
+		return rejit::make_error(EINVAL, fmt::format("{}: {}", path, insns.error().msg));
+	rejit::Program p;
+	p.insns = std::move(insns).value();
+	std::vector<rejit::ObjectProgram> progs;
+	progs.push_back({"bytecode", path, std::move(p), {}});
+	return progs;
+}
+
+rejit::Result<std::vector<rejit::ObjectProgram>> programs_in(const std::string &path) {
+	std::ifstream f(path, std::ios::binary);
+	if (!f)
+		return rejit::make_error(errno, "opening " + path);
+	const std::string bytes{std::istreambuf_iterator<char>(f), {}};
+	if (bytes.starts_with("\x7f"
+	                      "ELF"))
+		return rejit::object_programs(path);
+	return raw_program(path, bytes);
+}
+
+rejit::Result<void> write_bytecode(const std::string &path, const rejit::Program &p) {
+	const auto raw = rejit::encode(p.insns);
+	std::ofstream f(path, std::ios::binary | std::ios::trunc);
+	if (!f || !f.write(reinterpret_cast<const char *>(raw.data()),
+	                   std::streamsize(raw.size() * sizeof(bpf_insn))))
+		return rejit::make_error(errno, "writing " + path);
+	return {};
+}
+
+// Offline: run the passes over the programs of a BPF ELF object or bytecode.
 int optimize_object(const std::vector<std::string> &args) {
-	std::string prog_name, pass_list = "all";
+	std::string prog_name, pass_list = "all", out;
 	rejit::KinsnMap kinsns;
 	for (size_t i = 2; i + 1 < args.size(); i += 2) {
 		if (args[i] == "prog") {
 			prog_name = args[i + 1];
 		} else if (args[i] == "passes") {
 			pass_list = args[i + 1];
+		} else if (args[i] == "out") {
+			out = args[i + 1];
 		} else if (args[i] == "kinsns") {
 			auto k = pretend_kinsns(args[i + 1]);
 			if (!k)
@@ -186,9 +235,15 @@ int optimize_object(const std::vector<std::string> &args) {
 	auto passes = rejit::passes_by_name(pass_list);
 	if (!passes)
 		return fail(passes.error().msg);
-	auto progs = rejit::object_programs(args[1]);
+	if (!out.empty() && !kinsns.empty())
+		return fail("out: pretended kinsns have placeholder BTF ids; such code would not "
+		            "load");
+	auto progs = programs_in(args[1]);
 	if (!progs)
 		return fail(progs.error().str());
+	if (!out.empty() && prog_name.empty() && progs->size() != 1)
+		return fail(fmt::format("out: {} has {} programs; name one with prog NAME", args[1],
+		                        progs->size()));
 	int rc = 0, seen = 0;
 	for (const rejit::ObjectProgram &op : *progs) {
 		if (!prog_name.empty() && prog_name != op.name)
@@ -204,6 +259,11 @@ int optimize_object(const std::vector<std::string> &args) {
 		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", op.name, op.section,
 		           rejit::slot_count(op.prog->insns), rejit::slot_count(o.prog.insns),
 		           o.changed(), rejit::explain(o));
+		if (out.empty())
+			continue;
+		if (auto w = write_bytecode(out, o.prog); !w)
+			return fail(w.error().str());
+		fmt::print("wrote {} ({} insns)\n", out, rejit::slot_count(o.prog.insns));
 	}
 	if (!seen)
 		return fail(prog_name.empty()

@@ -76,6 +76,11 @@ TEST(KinsnEmit, BitopsOnHostCpu) {
 	check_family(kinsn_bitops_defs);
 }
 
+// Random addresses, most unmapped: a prefetch must not fault on any.
+TEST(KinsnEmit, PrefetchOnHostCpu) {
+	check_family(kinsn_prefetch_defs);
+}
+
 // x86 registers of BPF R0-R10 in the x86-64 JIT.
 constexpr uint8_t kX86Reg[] = {0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5};
 constexpr int kRegs = 11;

@@ -22,6 +22,7 @@ extern __u64 bpf_clz64(__u64 x) __ksym;
 extern __u64 bpf_ctz64(__u64 x) __ksym;
 extern __u64 bpf_select64(__u64 cond, __u64 a, __u64 b) __ksym;
 extern __u64 bpf_bextr64(__u64 x, __u32 start, __u32 len) __ksym;
+extern __u64 bpf_prefetch(const void *p__ign) __ksym;
 
 struct kinsn_batch batch;
 
@@ -51,5 +52,7 @@ KINSN_TEST(bpf_clz64, bpf_clz64(A))
 KINSN_TEST(bpf_ctz64, bpf_ctz64(A))
 KINSN_TEST(bpf_select64, bpf_select64(A, B, C))
 KINSN_TEST(bpf_bextr64, bpf_bextr64(A, B, C))
+/* any address: a prefetch never faults */
+KINSN_TEST(bpf_prefetch, bpf_prefetch((const void *)A))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -31,6 +31,7 @@ static const struct {
 } families[] = {
 	{ kinsn_crc32c_defs, ARRAY_SIZE(kinsn_crc32c_defs) },
 	{ kinsn_bitops_defs, ARRAY_SIZE(kinsn_bitops_defs) },
+	{ kinsn_prefetch_defs, ARRAY_SIZE(kinsn_prefetch_defs) },
 };
 
 /* The kinsn whose name `match` accepts. */

@@ -121,16 +121,19 @@ void Daemon::tick(uint64_t now_ms) {
 		if (r.state == State::Excluded || !infos.contains(id))
 			continue;
 		const ProgInfo *stats = &infos[id];
-		if (auto v = tail.via.find(id); !stats->run_cnt && v != tail.via.end()) {
-			if (r.via != v->second) {
-				r.via = v->second;
+		auto v = tail.via.find(id);
+		const uint32_t via = !stats->run_cnt && v != tail.via.end() ? v->second : 0;
+		if (r.via != via) {
+			r.via = via;
+			r.sampled = false; // other counters: sample afresh
+			if (via)
 				log(fmt::format(
 				        "prog {} {}: reached by tail calls from prog {} {}; "
 				        "measured through its run statistics",
-				        id, r.info.name, r.via, infos[r.via].name));
-			}
-			stats = &infos[r.via];
+				        id, r.info.name, via, infos[via].name));
 		}
+		if (via)
+			stats = &infos[via];
 		if (tail.busy(id, in_flight))
 			continue;
 		const State was = r.state;

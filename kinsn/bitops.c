@@ -15,7 +15,8 @@
  *
  * Operand forms (kinsn_defs.h), for rewriters of compiled code: bpf_rol64
  * and bpf_rol32 rotate a register by an immediate in place, bpf_select64
- * is a conditional move and bpf_bextr64 a bit-field extract.
+ * is a conditional move, bpf_bextr64 a bit-field extract and bpf_popcnt64
+ * a 32- or 64-bit population count.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -252,7 +252,7 @@ static const struct kinsn_def kinsn_prefetch_defs[] = {
  * every register the sequence writes with the value the sequence gives,
  * except the clobbered ones.
  */
-#define KINSN_OP_MAX 8 /* plain instructions of one operand form, at most */
+#define KINSN_OP_MAX 24 /* plain instructions of one operand form, at most */
 
 struct kinsn_op_def {
 	const char *name; /* the kfunc naming the kinsn */
@@ -548,11 +548,98 @@ static inline int kinsn_bextr_x86(const struct bpf_insn *op, const u8 *regs,
 	return n;
 }
 
+/*
+ * Population count: dst = the number of bits set in src (off 64) or in its
+ * low 32 bits (off 32). imm names the scratch registers: t in bits 0-3
+ * and, for 64 bits, c in bits 4-7. dst, src, t and c are R0-R9 and
+ * distinct; src, t and c are clobbered. The 32-bit sequence is the one
+ * compilers expand __builtin_popcount to. The 64-bit one builds its masks
+ * from c = 0x0101010101010101, since an ALU immediate holds 32 bits.
+ */
+static inline int kinsn_popcnt_expand(const struct bpf_insn *op,
+				      struct bpf_insn *out, u16 *clobber)
+{
+	u8 d = op->dst_reg, x = op->src_reg, t = op->imm & 0xf;
+	u8 c = op->imm >> 4 & 0xf, cls = op->off == 64 ? BPF_ALU64 : BPF_ALU;
+	u16 regs = 1u << d | 1u << x | 1u << t | (op->off == 64 ? 1u << c : 0);
+	int n = 0;
+
+	if ((op->off != 32 && op->off != 64) ||
+	    (op->imm & ~(op->off == 64 ? 0xff : 0xf)) || d > BPF_REG_9 ||
+	    x > BPF_REG_9 || t > BPF_REG_9 || c > BPF_REG_9 ||
+	    __builtin_popcount(regs) != (op->off == 64 ? 4 : 3))
+		return -1;
+	if (op->off == 32) {
+		/* t = x >> 1 & 0x55555555; x -= t */
+		out[n++] = kinsn_insn(BPF_ALU | BPF_MOV | BPF_X, t, x, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_RSH | BPF_K, t, 0, 0, 1);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, t, 0, 0, 0x55555555);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_SUB | BPF_X, x, t, 0, 0);
+		/* d = (x & 0x33333333) + (x >> 2 & 0x33333333) */
+		out[n++] = kinsn_insn(BPF_ALU | BPF_MOV | BPF_X, d, x, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, d, 0, 0, 0x33333333);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_RSH | BPF_K, x, 0, 0, 2);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, x, 0, 0, 0x33333333);
+	} else {
+		/* c = 0x0101010101010101; d = c * 0x55 */
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_K, c, 0, 0, 0x01010101);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_LSH | BPF_K, c, 0, 0, 32);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_OR | BPF_K, c, 0, 0, 0x01010101);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, d, c, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MUL | BPF_K, d, 0, 0, 0x55);
+		/* t = x >> 1 & d; x -= t; t = c * 0x33 */
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, t, x, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_RSH | BPF_K, t, 0, 0, 1);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_AND | BPF_X, t, d, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_SUB | BPF_X, x, t, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, t, c, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MUL | BPF_K, t, 0, 0, 0x33);
+		/* d = (x & t) + (x >> 2 & t) */
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, d, x, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_AND | BPF_X, d, t, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_RSH | BPF_K, x, 0, 0, 2);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_AND | BPF_X, x, t, 0, 0);
+	}
+	out[n++] = kinsn_insn(cls | BPF_ADD | BPF_X, d, x, 0, 0);
+	/* d = (d + (d >> 4)) & 0x0f0f..; d = d * 0x0101.. >> (width - 8) */
+	out[n++] = kinsn_insn(cls | BPF_MOV | BPF_X, x, d, 0, 0);
+	out[n++] = kinsn_insn(cls | BPF_RSH | BPF_K, x, 0, 0, 4);
+	out[n++] = kinsn_insn(cls | BPF_ADD | BPF_X, d, x, 0, 0);
+	if (op->off == 32) {
+		out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, d, 0, 0, 0x0f0f0f0f);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_MUL | BPF_K, d, 0, 0, 0x01010101);
+	} else {
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MOV | BPF_X, t, c, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MUL | BPF_K, t, 0, 0, 0x0f);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_AND | BPF_X, d, t, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU64 | BPF_MUL | BPF_X, d, c, 0, 0);
+	}
+	out[n++] = kinsn_insn(cls | BPF_RSH | BPF_K, d, 0, 0, op->off - 8);
+	*clobber = regs & ~(1u << d);
+	return n;
+}
+
+/* popcnt dst, src (32 bits: zero-extending): f3 [REX] 0f b8 /r */
+static inline int kinsn_popcnt_x86(const struct bpf_insn *op, const u8 *regs,
+				   u8 *buf)
+{
+	u8 d = regs[op->dst_reg], s = regs[op->src_reg];
+	int n = 0;
+
+	buf[n++] = 0xf3;
+	n += kinsn_x86_rr(buf + n, op->off == 64, d, s);
+	buf[n++] = 0x0f;
+	buf[n++] = 0xb8;
+	buf[n++] = kinsn_modrm(d, s);
+	return n;
+}
+
 static const struct kinsn_op_def kinsn_bitops_op_defs[] = {
 	{ "bpf_rol64", kinsn_rol64_expand, KINSN_CPU_BASE, kinsn_rol64_x86 },
 	{ "bpf_rol32", kinsn_rol32_expand, KINSN_CPU_BASE, kinsn_rol32_x86 },
 	{ "bpf_select64", kinsn_select_expand, KINSN_CPU_BASE, kinsn_select_x86 },
 	{ "bpf_bextr64", kinsn_bextr_expand, KINSN_CPU_BMI2, kinsn_bextr_x86 },
+	{ "bpf_popcnt64", kinsn_popcnt_expand, KINSN_CPU_POPCNT, kinsn_popcnt_x86 },
 };
 
 #endif /* KINSN_DEFS_H */

@@ -29,6 +29,7 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	v.push_back(make_rotate_pass());
 	v.push_back(make_bextr_pass());
 	v.push_back(make_select_pass());
+	v.push_back(make_popcount_pass());
 	v.push_back(make_dce_pass());
 	return v;
 }

@@ -127,22 +127,28 @@ bpf_insn random_operands(std::mt19937_64 &rng) {
 	                               BPF_JSGT, BPF_JSGE, BPF_JSLT, BPF_JSLE, BPF_JSET};
 	bpf_insn op{};
 	op.dst_reg = rng() % kRegs, op.src_reg = rng() % kRegs;
-	switch (rng() % 3) {
+	switch (rng() % 4) {
 	case 0:
 		op.off = 0; // rotates take no offset
 		break;
 	case 1:
 		op.off = int16_t(rng() % 70);
 		break;
+	case 2:
+		op.off = rng() % 2 ? 32 : 64; // popcount's widths
+		break;
 	default:
 		op.off = kinsn_select_off(rng() % kRegs, jops[rng() % 11], rng() % 2, rng() % 2);
 	}
-	switch (rng() % 3) {
+	switch (rng() % 4) {
 	case 0:
 		op.imm = int32_t(rng() % 70);
 		break;
 	case 1:
 		op.imm = int32_t(rng() % 256) - 128;
+		break;
+	case 2: // popcount's scratch registers
+		op.imm = int32_t(rng() % kRegs | (rng() % kRegs) << 4);
 		break;
 	default:
 		op.imm = int32_t(uint32_t(rng()));
@@ -247,6 +253,16 @@ TEST(KinsnEmit, OperandFormsMeanTheirKfunc) {
 		ASSERT_EQ(kinsn_select_expand(&op, seq, &clobber), 2);
 		run_plain({seq, 2}, r);
 		ASSERT_EQ(r[2], kinsn_select64(int64_t(r[4]) <= int64_t(r[5]), b, a));
+		for (const int width : {32, 64}) {
+			op = {}, op.dst_reg = 2, op.src_reg = 3, op.off = int16_t(width);
+			op.imm = width == 32 ? 4 : 4 | 5 << 4;
+			r[2] = random_value(rng), r[3] = x;
+			const int cnt = kinsn_popcnt_expand(&op, seq, &clobber);
+			ASSERT_EQ(cnt, width == 32 ? 15 : 24);
+			ASSERT_EQ(clobber, width == 32 ? 0x18 : 0x38);
+			run_plain({seq, size_t(cnt)}, r);
+			ASSERT_EQ(r[2], kinsn_popcnt64(width == 32 ? uint32_t(x) : x, 0, 0));
+		}
 	}
 }
 
@@ -294,6 +310,19 @@ TEST(KinsnEmit, OperandFormsRefuseBadOperands) {
 	EXPECT_EQ(bextr(1, 2, 0, 64), -1);
 	EXPECT_EQ(bextr(1, 2, 8, 57), -1); // past bit 63
 	EXPECT_EQ(bextr(1, 2, -1, 8), -1);
+	auto popcnt = [&](uint8_t dst, uint8_t src, int16_t width, int32_t scratch) {
+		op = {}, op.dst_reg = dst, op.src_reg = src, op.off = width, op.imm = scratch;
+		return kinsn_popcnt_expand(&op, seq, &clobber);
+	};
+	EXPECT_EQ(popcnt(0, 1, 32, 2), 15);
+	EXPECT_EQ(popcnt(0, 1, 64, 2 | 3 << 4), 24);
+	EXPECT_EQ(popcnt(0, 1, 16, 2), -1);          // no such width
+	EXPECT_EQ(popcnt(0, 1, 32, 2 | 3 << 4), -1); // 32 bits take one scratch
+	EXPECT_EQ(popcnt(0, 1, 64, 2 | 1 << 4), -1); // src as scratch
+	EXPECT_EQ(popcnt(0, 0, 32, 2), -1);          // dst == src
+	EXPECT_EQ(popcnt(10, 1, 32, 2), -1);         // dst R10
+	EXPECT_EQ(popcnt(0, 10, 32, 2), -1);         // src R10
+	EXPECT_EQ(popcnt(0, 1, 64, 2 | 10 << 4), -1);
 }
 
 // Known answer: CRC32C of "123456789" with the usual inversions is 0xe3069283.

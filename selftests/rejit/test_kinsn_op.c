@@ -7,7 +7,7 @@
  *    kinsn, with native code (the xlated program keeps the pair and the
  *    image holds one rol) and with native=0 (the plain sequence stays);
  *  - the same with constant blinding (bpf_jit_harden=2);
- *  - every operand form (rotate, select, bit-field extract) against its
+ *  - every operand form (rotate, select, bit-field extract, popcount) against its
  *    plain sequence on random operands and registers, >= 100,000 register
  *    files per kinsn;
  *  - BPF_PROG_REJIT of a program written with the plain idiom into one
@@ -304,16 +304,16 @@ static void check_refusals(void)
 static void check_no_operand_form(struct btf *btf)
 {
 	struct bpf_insn p[8];
-	int id = btf__find_by_name_kind(btf, "bpf_popcnt64", BTF_KIND_FUNC), n;
+	int id = btf__find_by_name_kind(btf, "bpf_clz64", BTF_KIND_FUNC), n;
 
 	if (id < 0)
-		fail("bpf_popcnt64 not in kinsn_bitops's BTF");
+		fail("bpf_clz64 not in kinsn_bitops's BTF");
 	p[0] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1);
 	p[1] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 5);
 	n = 2 + emit_pair(p + 2, &refs[0], BPF_REG_0, BPF_REG_2, 3);
 	p[2].imm = id;
 	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	refused("kinsn without operand form", p, n, "bpf_popcnt64 is not a kinsn with an operand form");
+	refused("kinsn without operand form", p, n, "bpf_clz64 is not a kinsn with an operand form");
 }
 
 /* bpftool's xlated dump of the program shows the pair as @want. */
@@ -406,7 +406,8 @@ static void check_sysfs(bool native)
 	} want[] = {
 		{ "bpf_rol64", "kinsn_bitops", "call operand", "call operand", "" },
 		{ "bpf_rol32", "kinsn_bitops", "call operand", "call operand", "" },
-		{ "bpf_popcnt64", "kinsn_bitops", "call", "call", "" },
+		{ "bpf_popcnt64", "kinsn_bitops", "call operand", "call operand", "" },
+		{ "bpf_clz64", "kinsn_bitops", "call", "call", "" },
 		{ "bpf_crc32c_u64", "kinsn_crc32c", "call", "call", "" },
 	};
 	char buf[128];
@@ -422,7 +423,7 @@ static void check_sysfs(bool native)
 		if (strcmp(buf, want[i].forms))
 			fail("%s forms '%s', want '%s'", want[i].name, buf, want[i].forms);
 		read_attr(want[i].name, "native", buf, sizeof(buf));
-		/* popcnt and crc32 need CPU features the VM's CPU has (-cpu max) */
+		/* popcnt, lzcnt, crc32: CPU features the VM's CPU has (-cpu max) */
 		if (strcmp(buf, n))
 			fail("%s native '%s', want '%s'", want[i].name, buf, n);
 	}
@@ -509,15 +510,26 @@ static struct bpf_insn random_operands(void)
 	bool x = random() % 2;
 	struct bpf_insn op = raw(0, random() % 10, random() % 10, 0, 0);
 
-	op.off = random() % 2 ? random() % 70 :
-		 kinsn_select_off(random() % 10, jops[random() % ARRAY_SIZE(jops)], x,
-				  random() % 2);
 	switch (random() % 3) {
+	case 0:
+		op.off = random() % 70;
+		break;
+	case 1:
+		op.off = kinsn_select_off(random() % 10, jops[random() % ARRAY_SIZE(jops)], x,
+					  random() % 2);
+		break;
+	default:
+		op.off = random() % 2 ? 32 : 64; /* popcount's widths */
+	}
+	switch (random() % 4) {
 	case 0:
 		op.imm = random() % 70;
 		break;
 	case 1:
 		op.imm = random() % 10;
+		break;
+	case 2: /* popcount's scratch registers */
+		op.imm = random() % 10 | (random() % 10) << 4;
 		break;
 	default:
 		op.imm = (__s32)random() << (random() % 2);
@@ -677,11 +689,12 @@ static long check_forms(struct btf *btf, const char *tier, bool native, bool bli
 
 /*
  * r2..r5 = unknown scalars from the context; 64 times: the kinsn (pair or plain sequence) on
- * d = r2, s = r3, then r4 += r2, so every operation waits for the last;
+ * d = r2, s = r3, then r4 += r2 (and r3 = r4 where the kinsn clobbers s), so
+ * every operation waits for the last;
  * r0 = XDP_PASS.
  */
 static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
-		       const struct bpf_insn *seq, int cnt)
+		       const struct bpf_insn *seq, int cnt, __u16 clobber)
 {
 	int n = 0, j, k;
 
@@ -701,6 +714,8 @@ static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
 			p[n++] = *op;
 		}
 		p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
+		if (clobber & 1u << BPF_REG_3)
+			p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0);
 	}
 	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS);
 	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -736,9 +751,14 @@ static int cmp_u32(const void *a, const void *b)
 	return *(const __u32 *)a < *(const __u32 *)b ? -1 : *(const __u32 *)a > *(const __u32 *)b;
 }
 
-/* The operands each form is timed with: d = r2, s = r3 (a = r4, b = r5). */
+/*
+ * The operands each form is timed with: d = r2, s = r3 (a = r4, b = r5;
+ * popcount's scratch registers r5 and r0).
+ */
 static struct bpf_insn bench_operands(const char *name)
 {
+	if (!strcmp(name, "bpf_popcnt64"))
+		return raw(0, BPF_REG_2, BPF_REG_3, 64, BPF_REG_5 | BPF_REG_0 << 4);
 	if (!strcmp(name, "bpf_select64"))
 		return raw(0, BPF_REG_2, BPF_REG_3, kinsn_select_off(BPF_REG_4, BPF_JGT, 1, 0),
 			   BPF_REG_5);
@@ -749,7 +769,7 @@ static struct bpf_insn bench_operands(const char *name)
 
 static void bench(struct btf *btf)
 {
-	static struct bpf_insn pair_prog[MAX_INSNS * 2], plain_prog[MAX_INSNS * 2];
+	static struct bpf_insn pair_prog[MAX_INSNS * 4], plain_prog[MAX_INSNS * 4];
 	static unsigned char image[65536];
 	size_t d;
 
@@ -764,13 +784,13 @@ static void bench(struct btf *btf)
 		struct bpf_insn op = bench_operands(def->name), seq[KINSN_OP_MAX];
 		__u32 tp[BENCH_ROUNDS], tq[BENCH_ROUNDS], xp, xq, jp = sizeof(image),
 			jq = sizeof(image);
-		__u16 clobber;
+		__u16 clobber = 0;
 		int cnt = def->expand(&op, seq, &clobber), fp, fq, r;
 
 		if (id < 0 || cnt < 0)
 			fail("bench %s: no BTF id or bad operands", def->name);
-		fp = load_xdp(pair_prog, build_bench(pair_prog, id, &op, NULL, 0));
-		fq = load_xdp(plain_prog, build_bench(plain_prog, id, &op, seq, cnt));
+		fp = load_xdp(pair_prog, build_bench(pair_prog, id, &op, NULL, 0, clobber));
+		fq = load_xdp(plain_prog, build_bench(plain_prog, id, &op, seq, cnt, clobber));
 		xp = prog_code(fp, image, &jp);
 		xq = prog_code(fq, image, &jq);
 		for (r = 0; r < BENCH_ROUNDS; r++) {

@@ -15,6 +15,7 @@ std::unique_ptr<Pass> make_const_fold_pass();
 std::unique_ptr<Pass> make_rotate_pass();
 std::unique_ptr<Pass> make_bextr_pass();
 std::unique_ptr<Pass> make_select_pass();
+std::unique_ptr<Pass> make_popcount_pass();
 std::unique_ptr<Pass> make_dce_pass();
 
 } // namespace rejit

@@ -567,7 +567,7 @@ static inline int kinsn_popcnt_expand(const struct bpf_insn *op,
 	if ((op->off != 32 && op->off != 64) ||
 	    (op->imm & ~(op->off == 64 ? 0xff : 0xf)) || d > BPF_REG_9 ||
 	    x > BPF_REG_9 || t > BPF_REG_9 || c > BPF_REG_9 ||
-	    __builtin_popcount(regs) != (op->off == 64 ? 4 : 3))
+	    kinsn_popcnt64(regs, 0, 0) != (op->off == 64 ? 4 : 3))
 		return -1;
 	if (op->off == 32) {
 		/* t = x >> 1 & 0x55555555; x -= t */

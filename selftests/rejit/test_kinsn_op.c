@@ -722,16 +722,25 @@ static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
 	return n;
 }
 
+/*
+ * Without a log (a verbose log of 1,700 instructions fills any buffer); on
+ * failure, again with libbpf's, which keeps the end of the log.
+ */
 static int load_xdp(const struct bpf_insn *insns, int cnt)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .fd_array = fd_array, .log_buf = libbpf_log,
-		    .log_size = sizeof(libbpf_log), .log_level = 1);
-	int fd;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .fd_array = fd_array);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "kinsn_bench", "GPL", insns, cnt, &opts);
 
-	libbpf_log[0] = 0;
-	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "kinsn_bench", "GPL", insns, cnt, &opts);
-	if (fd < 0)
-		fail("bench load: %s\n%s", strerror(errno), libbpf_log);
+	if (fd < 0) {
+		int err = errno;
+
+		opts.log_buf = libbpf_log;
+		opts.log_size = sizeof(libbpf_log);
+		opts.log_level = 1;
+		libbpf_log[0] = 0;
+		bpf_prog_load(BPF_PROG_TYPE_XDP, "kinsn_bench", "GPL", insns, cnt, &opts);
+		fail("bench load: %s\n%s", strerror(err), libbpf_log);
+	}
 	return fd;
 }
 

@@ -24,6 +24,7 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	std::vector<std::unique_ptr<Pass>> v;
 	v.push_back(make_layout_pass()); // first: the profile names original code
 	v.push_back(make_wide_load_pass());
+	v.push_back(make_wide_store_pass());
 	v.push_back(make_zext_pass());
 	v.push_back(make_const_fold_pass());
 	v.push_back(make_rotate_pass());

@@ -10,6 +10,7 @@ namespace rejit {
 
 std::unique_ptr<Pass> make_layout_pass();
 std::unique_ptr<Pass> make_wide_load_pass();
+std::unique_ptr<Pass> make_wide_store_pass();
 std::unique_ptr<Pass> make_zext_pass();
 std::unique_ptr<Pass> make_const_fold_pass();
 std::unique_ptr<Pass> make_rotate_pass();

@@ -33,11 +33,6 @@ bool opaque_kinsn(const Insn &in) {
 	return in.is_kinsn() && !kinsn_is_pure(in);
 }
 
-unsigned size_bytes(uint8_t code) {
-	static constexpr unsigned bytes[4] = {4, 2, 1, 8}; // BPF_W, H, B, DW
-	return bytes[BPF_SIZE(code) >> 3];
-}
-
 // Base register of a memory access, or -1.
 int mem_base(const Insn &in) {
 	switch (in.cls()) {
@@ -389,7 +384,7 @@ std::optional<std::pair<int32_t, unsigned>> Kinds::stack_access(const Rewriter &
 	auto off = stack_off(i, unsigned(base));
 	if (!off)
 		return std::nullopt;
-	return std::pair{*off + in.off, size_bytes(in.code)};
+	return std::pair{*off + in.off, access_bytes(in.code)};
 }
 
 bool Kinds::may_write_ctx_memory(const Rewriter &rw, size_t i) const {

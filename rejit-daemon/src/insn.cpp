@@ -235,6 +235,11 @@ std::vector<bpf_insn> encode(std::span<const Insn> insns) {
 	return out;
 }
 
+unsigned access_bytes(uint8_t code) {
+	static constexpr unsigned bytes[4] = {4, 2, 1, 8}; // BPF_W, H, B, DW
+	return bytes[BPF_SIZE(code) >> 3];
+}
+
 size_t slot_count(std::span<const Insn> insns) {
 	size_t n = 0;
 	for (const Insn &in : insns)

@@ -138,19 +138,6 @@ bool jump_taken(const Insn &in, uint64_t a, uint64_t b) {
 	return false;
 }
 
-unsigned access_bytes(uint8_t code) {
-	switch (BPF_SIZE(code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 uint64_t Memory::map(std::string name, uint64_t addr, std::vector<uint8_t> bytes, bool writable) {
 	regions_.push_back({std::move(name), addr, std::move(bytes), writable});
 	return addr;

@@ -71,6 +71,9 @@ std::vector<bpf_insn> encode(std::span<const Insn> insns);
 // Empty if `in` is a valid 6.12 instruction, else the reason it is not.
 std::string check(const Insn &in);
 
+// Bytes a load or store of this opcode accesses.
+unsigned access_bytes(uint8_t code);
+
 // Number of raw slots a decoded program occupies.
 size_t slot_count(std::span<const Insn> insns);
 

@@ -60,7 +60,6 @@ struct RunOptions {
 // to 64 bits. alu_value() takes every ALU/ALU64 operation but BPF_END.
 uint64_t alu_value(const Insn &in, uint64_t dst, uint64_t src);
 bool jump_taken(const Insn &in, uint64_t dst, uint64_t src); // conditional jumps
-unsigned access_bytes(uint8_t code);                         // of a load or store
 
 // Run the program; R0 at the final exit. Stack frames (512 bytes each) are
 // mapped into `mem` as "stack".

@@ -79,11 +79,6 @@ std::optional<std::pair<int32_t, bool>> contiguous(const Bytes &b) {
 	return std::nullopt;
 }
 
-unsigned size_bytes(uint8_t code) {
-	static constexpr unsigned bytes[4] = {4, 2, 1, 8}; // BPF_W, H, B, DW
-	return bytes[BPF_SIZE(code) >> 3];
-}
-
 // Symbolic state along an extended basic block.
 struct State {
 	std::array<std::optional<Bytes>, BPF_REG_10 + 1> reg;
@@ -159,8 +154,8 @@ private:
 		if (result && op == BPF_OR)
 			maybe_candidate(s, *result, in.dst, i);
 		if (in.cls() == BPF_STX && BPF_MODE(in.code) == BPF_MEM &&
-		    size_bytes(in.code) >= 4 && reg[in.src] &&
-		    reg[in.src]->top() <= size_bytes(in.code))
+		    access_bytes(in.code) >= 4 && reg[in.src] &&
+		    reg[in.src]->top() <= access_bytes(in.code))
 			if (auto acc = kinds_.stack_access(rw_, i)) { // spill
 				Bytes b = *reg[in.src];
 				b.add(i);
@@ -253,7 +248,7 @@ bool chain_is_private(const Rewriter &rw, const Cfg &cfg, const Kinds &kinds, co
 		const Insn &xi = rw.at(x);
 		const Locs w = xi.cls() == BPF_STX
 		                       ? Locs::stack_bytes(kinds.stack_access(rw, x)->first,
-		                                           size_bytes(xi.code))
+		                                           access_bytes(xi.code))
 		                       : Locs{regs_written(xi), {}};
 		auto p = std::find(path.begin(), path.end(), cfg.block_of(x));
 		size_t j = x + 1;

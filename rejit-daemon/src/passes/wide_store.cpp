@@ -82,18 +82,6 @@ bool is_store(const Insn &in) {
 bool is_load(const Insn &in) {
 	return in.code == (BPF_LDX | BPF_MEM | BPF_SIZE(in.code));
 }
-unsigned access_size(const Insn &in) {
-	switch (BPF_SIZE(in.code)) {
-	case BPF_B:
-		return 1;
-	case BPF_H:
-		return 2;
-	case BPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
 
 uint8_t size_code(unsigned n) {
 	return n == 2 ? BPF_H : n == 4 ? BPF_W : BPF_DW;
@@ -255,7 +243,7 @@ private:
 				continue;
 			// loads and stores through the same base, of other bytes
 			const uint8_t base_reg = in.cls() == BPF_LDX ? in.src : in.dst;
-			const int lo = in.off, hi = in.off + int(access_size(in));
+			const int lo = in.off, hi = in.off + int(access_bytes(in.code));
 			if ((is_store(in) || is_load(in)) && blk.base(i, base_reg) == base &&
 			    (hi <= g.off() || lo >= g.off() + int(n)))
 				continue;

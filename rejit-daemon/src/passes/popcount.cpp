@@ -13,14 +13,18 @@
 // hash-consed with commutative operands sorted, copies transparent and a
 // 32-bit operation reading through a 32-bit copy. Where a right shift by
 // width - 8 gives the node of the SWAR expression of some value x, built
-// in the same table, the instructions from the first one computing part of
-// it to that shift become the kinsn. So the order of instructions and the
-// registers clang picked do not matter, and nothing that is not exactly
-// the expression matches. Needed: the window is register arithmetic in
-// one basic block, x is in a register other than the result's at its
-// start, every register the window writes but the result, x's and the
-// scratch registers are dead after it, registers R0-R9, and the kinsn
-// has a native operand form on this machine.
+// in the same table, the count is found: so the order of instructions and
+// the registers clang picked do not matter, and nothing that is not
+// exactly the expression matches. The instructions computing it (a
+// backward slice from the shift over registers, stopping where they hold
+// x) go and the shift becomes the kinsn; what the scheduler interleaved
+// stays. Needed: the slice is register arithmetic in one basic block; no
+// instruction that stays reads a register the slice wrote while the slice
+// would have owned it; nothing the slice computed but the result is read
+// afterwards; x is in a register R0-R9 at the shift once the slice is gone
+// (the kinsn counts a copy if that register is the result's or is read
+// afterwards); enough dead scratch registers; and the kinsn has a native
+// operand form on this machine.
 #include <algorithm>
 #include <array>
 #include <bit>

@@ -104,9 +104,7 @@ static int __init bitops_init(void)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(bitops_funcs) != ARRAY_SIZE(kinsn_bitops_defs));
 	return kinsn_module_init(bitops_kinsns, kinsn_bitops_defs, bitops_funcs,
-				 ARRAY_SIZE(bitops_funcs), kinsn_bitops_op_defs,
-				 ARRAY_SIZE(kinsn_bitops_op_defs), &bitops_set,
-				 native);
+				 ARRAY_SIZE(bitops_funcs), &bitops_set, native);
 }
 
 static void __exit bitops_exit(void)

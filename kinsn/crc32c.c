@@ -6,6 +6,9 @@
  *
  *   u32 bpf_crc32c_u64(u32 crc, u64 v) __ksym;
  *
+ * bpf_crc32c_u8 has an operand form (kinsn_defs.h) for rewriters: the step
+ * of a byte on the registers the program uses, one crc32 instruction.
+ *
  * And of a buffer, a function-like kinsn (kinsn_mem.h): the call stays a
  * call, its body runs crc32 over 8 bytes at a time where the CPU has it.
  *
@@ -87,8 +90,7 @@ static int __init crc32c_init(void)
 	if (err)
 		return err;
 	err = kinsn_module_init(crc32c_kinsns, kinsn_crc32c_defs, crc32c_funcs,
-				ARRAY_SIZE(crc32c_funcs), NULL, 0, &crc32c_set,
-				native);
+				ARRAY_SIZE(crc32c_funcs), &crc32c_set, native);
 	if (err)
 		kinsn_unregister_bodies(crc32c_buf_kinsns,
 					ARRAY_SIZE(crc32c_buf_kinsns));

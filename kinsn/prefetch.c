@@ -48,8 +48,7 @@ static int __init prefetch_init(void)
 {
 	BUILD_BUG_ON(ARRAY_SIZE(prefetch_funcs) != ARRAY_SIZE(kinsn_prefetch_defs));
 	return kinsn_module_init(prefetch_kinsns, kinsn_prefetch_defs, prefetch_funcs,
-				 ARRAY_SIZE(prefetch_funcs), NULL, 0, &prefetch_set,
-				 native);
+				 ARRAY_SIZE(prefetch_funcs), &prefetch_set, native);
 }
 
 static void __exit prefetch_exit(void)

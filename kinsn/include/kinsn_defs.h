@@ -252,7 +252,7 @@ static const struct kinsn_def kinsn_prefetch_defs[] = {
  * every register the sequence writes with the value the sequence gives,
  * except the clobbered ones.
  */
-#define KINSN_OP_MAX 24 /* plain instructions of one operand form, at most */
+#define KINSN_OP_MAX 48 /* plain instructions of one operand form, at most */
 
 struct kinsn_op_def {
 	const char *name; /* the kfunc naming the kinsn */
@@ -634,12 +634,68 @@ static inline int kinsn_popcnt_x86(const struct bpf_insn *op, const u8 *regs,
 	return n;
 }
 
-static const struct kinsn_op_def kinsn_bitops_op_defs[] = {
+/*
+ * CRC32C of one byte: dst = crc32c_u8(dst, src), the CRC in the low 32 bits
+ * of dst (zero-extended, as crc32 gives it), the byte in the low 8 of src.
+ * imm is a scratch register (clobbered; src itself may be it), off 0; dst
+ * and src are R0-R9 and distinct. The sequence is the bitwise CRC, one
+ * shift and a conditional xor of the polynomial per bit, the condition
+ * made a multiplication so that there is no branch.
+ */
+#define KINSN_CRC32C_POLY 0x82f63b78
+
+static inline int kinsn_crc32c_expand(const struct bpf_insn *op,
+				      struct bpf_insn *out, u16 *clobber)
+{
+	u8 d = op->dst_reg, s = op->src_reg, t = (u8)op->imm;
+	int n = 0, k;
+
+	if (d > BPF_REG_9 || s > BPF_REG_9 || d == s || op->off ||
+	    op->imm < 0 || op->imm > BPF_REG_9 || t == d)
+		return -1;
+	/* t = s & 0xff; d ^= t */
+	out[n++] = kinsn_insn(BPF_ALU | BPF_MOV | BPF_X, t, s, 0, 0);
+	out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, t, 0, 0, 0xff);
+	out[n++] = kinsn_insn(BPF_ALU | BPF_XOR | BPF_X, d, t, 0, 0);
+	for (k = 0; k < 8; k++) { /* d = d >> 1 ^ (d & 1) * poly */
+		out[n++] = kinsn_insn(BPF_ALU | BPF_MOV | BPF_X, t, d, 0, 0);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_AND | BPF_K, t, 0, 0, 1);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_MUL | BPF_K, t, 0, 0,
+				      (s32)KINSN_CRC32C_POLY);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_RSH | BPF_K, d, 0, 0, 1);
+		out[n++] = kinsn_insn(BPF_ALU | BPF_XOR | BPF_X, d, t, 0, 0);
+	}
+	*clobber = 1u << t;
+	return n;
+}
+
+/* crc32 dst32, src8: f2 REX 0f 38 f0 /r (REX: sil and dil need one) */
+static inline int kinsn_crc32c_x86(const struct bpf_insn *op, const u8 *regs,
+				   u8 *buf)
+{
+	u8 d = regs[op->dst_reg], s = regs[op->src_reg];
+	int n = 0;
+
+	buf[n++] = 0xf2;
+	buf[n++] = 0x40 | (d >> 3) << 2 | (s >> 3);
+	buf[n++] = 0x0f;
+	buf[n++] = 0x38;
+	buf[n++] = 0xf0;
+	buf[n++] = kinsn_modrm(d, s);
+	return n;
+}
+
+/*
+ * Every operand form; a module gives those of its own kfuncs (by name) to
+ * kinsn_module_init().
+ */
+static const struct kinsn_op_def kinsn_op_defs[] = {
 	{ "bpf_rol64", kinsn_rol64_expand, KINSN_CPU_BASE, kinsn_rol64_x86 },
 	{ "bpf_rol32", kinsn_rol32_expand, KINSN_CPU_BASE, kinsn_rol32_x86 },
 	{ "bpf_select64", kinsn_select_expand, KINSN_CPU_BASE, kinsn_select_x86 },
 	{ "bpf_bextr64", kinsn_bextr_expand, KINSN_CPU_BMI2, kinsn_bextr_x86 },
 	{ "bpf_popcnt64", kinsn_popcnt_expand, KINSN_CPU_POPCNT, kinsn_popcnt_x86 },
+	{ "bpf_crc32c_u8", kinsn_crc32c_expand, KINSN_CPU_SSE4_2, kinsn_crc32c_x86 },
 };
 
 #endif /* KINSN_DEFS_H */

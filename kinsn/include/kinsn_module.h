@@ -110,27 +110,26 @@ static inline int kinsn_register_bodies(struct bpf_kinsn *k,
 	return 0;
 }
 
-static inline const struct kinsn_op_def *
-kinsn_op_find(const char *name, const struct kinsn_op_def *ops,
-	      unsigned int nops)
+static inline const struct kinsn_op_def *kinsn_op_find(const char *name)
 {
-	while (nops--)
-		if (!strcmp(ops[nops].name, name))
-			return &ops[nops];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kinsn_op_defs); i++)
+		if (!strcmp(kinsn_op_defs[i].name, name))
+			return &kinsn_op_defs[i];
 	return NULL;
 }
 
 /*
  * Register the kfuncs of @set (whose functions @funcs are in the order of
- * @defs) and their kinsns, with the operand forms in @ops; @native false
+ * @defs) and their kinsns, with their operand forms (kinsn_op_defs, by
+ * name); @native false
  * leaves every kinsn without emitter, so that the JIT calls the C bodies
  * and runs the plain sequences of operand forms (for tests).
  */
 static inline int kinsn_module_init(struct kinsn_entry *e,
 				    const struct kinsn_def *defs,
 				    void *const *funcs, unsigned int cnt,
-				    const struct kinsn_op_def *ops,
-				    unsigned int nops,
 				    const struct btf_kfunc_id_set *set,
 				    bool native)
 {
@@ -141,7 +140,7 @@ static inline int kinsn_module_init(struct kinsn_entry *e,
 	BUILD_BUG_ON(KINSN_X86_MAX > BPF_KINSN_MAX_LEN);
 	for (i = 0; i < cnt && !err; i++) {
 		e[i].def = &defs[i];
-		e[i].op = kinsn_op_find(defs[i].name, ops, nops);
+		e[i].op = kinsn_op_find(defs[i].name);
 		e[i].kinsn.name = defs[i].name;
 		e[i].kinsn.func = funcs[i];
 		e[i].kinsn.owner = THIS_MODULE;

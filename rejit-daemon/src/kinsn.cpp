@@ -11,13 +11,13 @@
 namespace rejit {
 namespace {
 
-constexpr size_t kForms = sizeof(kinsn_bitops_op_defs) / sizeof(kinsn_bitops_op_defs[0]);
+constexpr size_t kForms = sizeof(kinsn_op_defs) / sizeof(kinsn_op_defs[0]);
 
 const std::array<std::string_view, kForms> &form_names() {
 	static const auto names = [] {
 		std::array<std::string_view, kForms> n{};
 		for (size_t i = 0; i < kForms; i++)
-			n[i] = kinsn_bitops_op_defs[i].name;
+			n[i] = kinsn_op_defs[i].name;
 		return n;
 	}();
 	return names;
@@ -26,7 +26,7 @@ const std::array<std::string_view, kForms> &form_names() {
 const kinsn_op_def *def_of(const Insn &in) {
 	if (!in.is_kinsn() || in.form == 0 || in.form > kForms)
 		return nullptr;
-	return &kinsn_bitops_op_defs[in.form - 1];
+	return &kinsn_op_defs[in.form - 1];
 }
 
 } // namespace

@@ -31,6 +31,7 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	v.push_back(make_bextr_pass());
 	v.push_back(make_select_pass());
 	v.push_back(make_popcount_pass());
+	v.push_back(make_crc_pass());
 	v.push_back(make_dce_pass());
 	return v;
 }

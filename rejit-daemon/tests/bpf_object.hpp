@@ -3,10 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <bpf/libbpf.h>
+#include <gtest/gtest.h>
 
 #include "rejit/insn.hpp"
 #include "rejit/object.hpp"
@@ -33,6 +35,21 @@ inline std::vector<Insn> program_insns(const std::string &obj, const char *prog)
 		return {};
 	auto dec = decode(raw_insns(p));
 	return dec ? std::move(dec).value() : std::vector<Insn>{};
+}
+
+// Program `name` of `obj` as object_programs() gives it (with its .rodata in
+// env); fails the test if it is missing.
+inline std::optional<ObjectProgram> object_program(const char *obj, const char *name) {
+	auto progs = object_programs(std::string(BPF_OBJ_DIR "/") + obj);
+	if (!progs) {
+		ADD_FAILURE() << progs.error().str();
+		return std::nullopt;
+	}
+	for (ObjectProgram &p : *progs)
+		if (p.name == name && p.prog)
+			return std::move(p);
+	ADD_FAILURE() << name << " not in " << obj;
+	return std::nullopt;
 }
 
 } // namespace rejit::test

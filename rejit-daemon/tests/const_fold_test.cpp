@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "asm.hpp"
+#include "bpf_object.hpp"
 #include "rejit/interp.hpp"
 #include "rejit/object.hpp"
 #include "rejit/pass.hpp"
@@ -14,19 +15,6 @@ namespace {
 
 using namespace rejit;
 using namespace rejit::test::asm_;
-
-std::optional<ObjectProgram> object_program(const char *obj, const char *name) {
-	auto progs = object_programs(std::string(BPF_OBJ_DIR "/") + obj);
-	if (!progs) {
-		ADD_FAILURE() << progs.error().str();
-		return std::nullopt;
-	}
-	for (ObjectProgram &p : *progs)
-		if (p.name == name && p.prog)
-			return std::move(p);
-	ADD_FAILURE() << name << " not in " << obj;
-	return std::nullopt;
-}
 
 Optimized fold(const std::vector<Insn> &insns, const PassEnv &env) {
 	auto passes = passes_by_name("const-fold,dce");
@@ -47,7 +35,7 @@ bool refers_to_map(const std::vector<Insn> &insns, uint32_t idx) {
 }
 
 TEST(ConstFold, ClangRodataBecomesCode) {
-	auto op = object_program("rodata.bpf.o", "xdp_config");
+	auto op = test::object_program("rodata.bpf.o", "xdp_config");
 	ASSERT_TRUE(op);
 	ASSERT_TRUE(op->env.frozen_maps.contains(0)) << "no .rodata";
 	const auto &insns = op->prog->insns;
@@ -63,7 +51,7 @@ TEST(ConstFold, ClangRodataBecomesCode) {
 // Whatever the configuration, the folded program does what the original
 // does when it reads that configuration.
 TEST(ConstFold, AnyRodataContents) {
-	auto op = object_program("rodata.bpf.o", "xdp_config");
+	auto op = test::object_program("rodata.bpf.o", "xdp_config");
 	ASSERT_TRUE(op);
 	std::mt19937 rng(7);
 	for (int round = 0; round < 30; round++) {

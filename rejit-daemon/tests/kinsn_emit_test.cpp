@@ -173,7 +173,7 @@ uint64_t random_value(std::mt19937_64 &rng) {
 // allocations (each operand over R0-R10) and register values against its
 // plain sequence; the registers it clobbers are not compared.
 TEST(KinsnEmit, OperandFormsOnHostCpu) {
-	for (const kinsn_op_def &d : kinsn_bitops_op_defs) {
+	for (const kinsn_op_def &d : kinsn_op_defs) {
 		SCOPED_TRACE(d.name);
 		if (!kinsn_user_cpu_has(d.cpu)) {
 			std::printf("%s operand form: host CPU lacks the instruction, NOT run\n",
@@ -263,12 +263,25 @@ TEST(KinsnEmit, OperandFormsMeanTheirKfunc) {
 			run_plain({seq, size_t(cnt)}, r);
 			ASSERT_EQ(r[2], kinsn_popcnt64(width == 32 ? uint32_t(x) : x, 0, 0));
 		}
+		// crc32c_u8: scratch r4, or the byte's own register
+		for (const int32_t scratch : {4, 3}) {
+			op = {}, op.dst_reg = 2, op.src_reg = 3, op.imm = scratch;
+			const uint64_t crc = random_value(rng);
+			r[2] = crc, r[3] = x;
+			ASSERT_EQ(kinsn_crc32c_expand(&op, seq, &clobber), 43);
+			ASSERT_EQ(clobber, 1u << scratch);
+			run_plain({seq, 43}, r);
+			ASSERT_EQ(r[2], kinsn_crc32c_u8(crc, x, 0));
+			if (scratch != 3) {
+				ASSERT_EQ(r[3], x);
+			}
+		}
 	}
 }
 
 // Invalid operands have no meaning: the verifier refuses them.
 TEST(KinsnEmit, OperandFormsRefuseBadOperands) {
-	for (const kinsn_op_def &d : std::span(kinsn_bitops_op_defs, 2)) { // rol64, rol32
+	for (const kinsn_op_def &d : std::span(kinsn_op_defs, 2)) { // rol64, rol32
 		SCOPED_TRACE(d.name);
 		const int width = std::string(d.name) == "bpf_rol64" ? 64 : 32;
 		bpf_insn seq[KINSN_OP_MAX];
@@ -323,6 +336,18 @@ TEST(KinsnEmit, OperandFormsRefuseBadOperands) {
 	EXPECT_EQ(popcnt(10, 1, 32, 2), -1);         // dst R10
 	EXPECT_EQ(popcnt(0, 10, 32, 2), -1);         // src R10
 	EXPECT_EQ(popcnt(0, 1, 64, 2 | 10 << 4), -1);
+	auto crc = [&](uint8_t dst, uint8_t src, int16_t off, int32_t scratch) {
+		op = {}, op.dst_reg = dst, op.src_reg = src, op.off = off, op.imm = scratch;
+		return kinsn_crc32c_expand(&op, seq, &clobber);
+	};
+	EXPECT_EQ(crc(0, 1, 0, 2), 43);
+	EXPECT_EQ(crc(0, 1, 0, 1), 43);  // the byte's register as scratch
+	EXPECT_EQ(crc(0, 1, 0, 0), -1);  // dst as scratch
+	EXPECT_EQ(crc(0, 0, 0, 2), -1);  // dst == src
+	EXPECT_EQ(crc(10, 1, 0, 2), -1); // dst R10
+	EXPECT_EQ(crc(0, 10, 0, 2), -1); // src R10
+	EXPECT_EQ(crc(0, 1, 0, 10), -1); // scratch R10
+	EXPECT_EQ(crc(0, 1, 8, 2), -1);  // no offset
 }
 
 // Known answer: CRC32C of "123456789" with the usual inversions is 0xe3069283.

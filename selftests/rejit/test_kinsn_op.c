@@ -7,9 +7,9 @@
  *    kinsn, with native code (the xlated program keeps the pair and the
  *    image holds one rol) and with native=0 (the plain sequence stays);
  *  - the same with constant blinding (bpf_jit_harden=2);
- *  - every operand form (rotate, select, bit-field extract, popcount) against its
- *    plain sequence on random operands and registers, >= 100,000 register
- *    files per kinsn;
+ *  - every operand form (rotate, select, bit-field extract, popcount,
+ *    crc32c) against its plain sequence on random operands and registers,
+ *    >= 100,000 register files per kinsn;
  *  - BPF_PROG_REJIT of a program written with the plain idiom into one
  *    with the pair, as bpfrejitd does, with the module BTF in fd_array;
  *  - /sys/kernel/bpf_kinsn describes each kinsn;
@@ -54,12 +54,19 @@ struct kinsn_ref {
 };
 
 static struct kinsn_ref refs[] = {
-	{ &kinsn_bitops_op_defs[0], &kinsn_bitops_defs[0], 64, 0 },
-	{ &kinsn_bitops_op_defs[1], &kinsn_bitops_defs[2], 32, 0 },
+	{ &kinsn_op_defs[0], &kinsn_bitops_defs[0], 64, 0 },
+	{ &kinsn_op_defs[1], &kinsn_bitops_defs[2], 32, 0 },
 };
 
 static const char *mod_dir;
-static int btf_fd = -1; /* kinsn_bitops's BTF, fd_array[1] */
+
+/* The modules with operand forms: BTF, its fd at fd_array[slot]. */
+static struct kinsn_mod {
+	const char *name;
+	__s16 slot;
+	struct btf *btf;
+	int fd;
+} mods[] = { { "kinsn_bitops", 1, NULL, -1 }, { "kinsn_crc32c", 2, NULL, -1 } };
 
 static struct bpf_insn raw(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 {
@@ -109,7 +116,7 @@ static int build(struct bpf_insn *p, const struct kinsn_ref *k, bool pair, __u8 
 	return n;
 }
 
-static int fd_array[2];
+static int fd_array[3];
 
 /* Load a syscall program; -errno on failure with the verifier log in libbpf_log. */
 static int load(const struct bpf_insn *insns, int cnt)
@@ -408,6 +415,7 @@ static void check_sysfs(bool native)
 		{ "bpf_rol32", "kinsn_bitops", "call operand", "call operand", "" },
 		{ "bpf_popcnt64", "kinsn_bitops", "call operand", "call operand", "" },
 		{ "bpf_clz64", "kinsn_bitops", "call", "call", "" },
+		{ "bpf_crc32c_u8", "kinsn_crc32c", "call operand", "call operand", "" },
 		{ "bpf_crc32c_u64", "kinsn_crc32c", "call", "call", "" },
 	};
 	char buf[128];
@@ -431,23 +439,11 @@ static void check_sysfs(bool native)
 	       native ? "native" : "native=0");
 }
 
-/* kinsn_bitops's BTF (split on @vmlinux): the fd for fd_array, the ids. */
-static struct btf *open_module_btf(struct btf *vmlinux)
+/* A kernel BTF object's fd by name. */
+static int kernel_btf_fd(const char *want)
 {
-	struct btf *btf;
 	__u32 id = 0;
-	size_t i;
 
-	if (!vmlinux)
-		fail("vmlinux BTF: %s", strerror(errno));
-	btf = btf__load_module_btf("kinsn_bitops", vmlinux);
-	if (!btf)
-		fail("kinsn_bitops BTF: %s", strerror(errno));
-	for (i = 0; i < ARRAY_SIZE(refs); i++) {
-		refs[i].btf_id = btf__find_by_name_kind(btf, refs[i].def->name, BTF_KIND_FUNC);
-		if (refs[i].btf_id < 0)
-			fail("%s not in kinsn_bitops's BTF", refs[i].def->name);
-	}
 	while (!bpf_btf_get_next_id(id, &id)) {
 		struct bpf_btf_info info = {};
 		__u32 len = sizeof(info);
@@ -459,16 +455,62 @@ static struct btf *open_module_btf(struct btf *vmlinux)
 		info.name = (__u64)(unsigned long)name;
 		info.name_len = sizeof(name);
 		if (!bpf_btf_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
-		    !strcmp(name, "kinsn_bitops")) {
-			btf_fd = fd;
-			break;
-		}
+		    !strcmp(name, want))
+			return fd;
 		close(fd);
 	}
-	if (btf_fd < 0)
-		fail("no BTF object kinsn_bitops");
-	fd_array[0] = fd_array[1] = btf_fd;
-	return btf;
+	fail("no BTF object %s", want);
+	return -1;
+}
+
+/* The modules' BTFs (split on @vmlinux) and fds in fd_array; rotate ids. */
+static void open_modules(struct btf *vmlinux)
+{
+	size_t i;
+
+	if (!vmlinux)
+		fail("vmlinux BTF: %s", strerror(errno));
+	for (i = 0; i < ARRAY_SIZE(mods); i++) {
+		mods[i].btf = btf__load_module_btf(mods[i].name, vmlinux);
+		if (!mods[i].btf)
+			fail("%s BTF: %s", mods[i].name, strerror(errno));
+		mods[i].fd = kernel_btf_fd(mods[i].name);
+		fd_array[mods[i].slot] = mods[i].fd;
+	}
+	fd_array[0] = mods[0].fd;
+	for (i = 0; i < ARRAY_SIZE(refs); i++) {
+		refs[i].btf_id = btf__find_by_name_kind(mods[0].btf, refs[i].def->name,
+							BTF_KIND_FUNC);
+		if (refs[i].btf_id < 0)
+			fail("%s not in kinsn_bitops's BTF", refs[i].def->name);
+	}
+}
+
+static void close_modules(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(mods); i++) {
+		btf__free(mods[i].btf);
+		close(mods[i].fd);
+		mods[i].btf = NULL;
+		mods[i].fd = -1;
+	}
+}
+
+/* The first slot of a pair naming kfunc @name, in whichever module has it. */
+static struct bpf_insn kinsn_call(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(mods); i++) {
+		__s32 id = btf__find_by_name_kind(mods[i].btf, name, BTF_KIND_FUNC);
+
+		if (id > 0)
+			return raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, mods[i].slot, id);
+	}
+	fail("%s in no module's BTF", name);
+	return raw(0, 0, 0, 0, 0);
 }
 
 /*
@@ -510,9 +552,12 @@ static struct bpf_insn random_operands(void)
 	bool x = random() % 2;
 	struct bpf_insn op = raw(0, random() % 10, random() % 10, 0, 0);
 
-	switch (random() % 3) {
+	switch (random() % 4) {
 	case 0:
 		op.off = random() % 70;
+		break;
+	case 3: /* the forms without offset (crc32c) */
+		op.off = 0;
 		break;
 	case 1:
 		op.off = kinsn_select_off(random() % 10, jops[random() % ARRAY_SIZE(jops)], x,
@@ -555,7 +600,7 @@ static __u16 operand_regs(const struct bpf_insn *seq, int cnt)
  * for each file j: R0-R9 but @base = in[j]; the kinsn (pair or @seq);
  * out[j] = the registers but @base and the clobbered ones.
  */
-static int build_files(struct bpf_insn *p, __s32 btf_id, const struct bpf_insn *op,
+static int build_files(struct bpf_insn *p, const struct bpf_insn *call, const struct bpf_insn *op,
 		       const struct bpf_insn *seq, int cnt, __u16 clobber, __u8 base)
 {
 	int n = 0, j, r;
@@ -570,7 +615,7 @@ static int build_files(struct bpf_insn *p, __s32 btf_id, const struct bpf_insn *
 			memcpy(p + n, seq, cnt * sizeof(*seq));
 			n += cnt;
 		} else {
-			p[n++] = raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, 1, btf_id);
+			p[n++] = *call;
 			p[n++] = *op;
 		}
 		for (r = 0; r < 10; r++)
@@ -608,21 +653,19 @@ static void run_files(int fd, struct files *f, const char *what)
 		fail("%s: test run: %s", what, strerror(errno));
 }
 
-static long check_forms(struct btf *btf, const char *tier, bool native, bool blinded)
+static long check_forms(const char *tier, bool native, bool blinded)
 {
 	static struct bpf_insn pair_prog[MAX_INSNS], plain_prog[MAX_INSNS];
 	long inputs = 0;
 	size_t d;
 
 	srandom(2);
-	for (d = 0; d < ARRAY_SIZE(kinsn_bitops_op_defs); d++) {
-		const struct kinsn_op_def *def = &kinsn_bitops_op_defs[d];
-		__s32 id = btf__find_by_name_kind(btf, def->name, BTF_KIND_FUNC);
+	for (d = 0; d < ARRAY_SIZE(kinsn_op_defs); d++) {
+		const struct kinsn_op_def *def = &kinsn_op_defs[d];
+		const struct bpf_insn call = kinsn_call(def->name);
 		long before = inputs;
 		int sets = 0, kept = 0;
 
-		if (id < 0)
-			fail("%s not in kinsn_bitops's BTF", def->name);
 		while (sets < SETS) {
 			struct bpf_insn op = random_operands(), seq[KINSN_OP_MAX];
 			__u16 clobber = 0, used;
@@ -640,8 +683,8 @@ static long check_forms(struct btf *btf, const char *tier, bool native, bool bli
 			if (base == 10)
 				continue;
 			sets++;
-			np = build_files(pair_prog, id, &op, NULL, 0, clobber, base);
-			nq = build_files(plain_prog, id, &op, seq, cnt, clobber, base);
+			np = build_files(pair_prog, &call, &op, NULL, 0, clobber, base);
+			nq = build_files(plain_prog, &call, &op, seq, cnt, clobber, base);
 			fp = load(pair_prog, np);
 			if (fp < 0)
 				fail("%s %s r%d, r%d, %#x, %d: load: %s\n%s", tier, def->name,
@@ -693,7 +736,7 @@ static long check_forms(struct btf *btf, const char *tier, bool native, bool bli
  * every operation waits for the last;
  * r0 = XDP_PASS.
  */
-static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
+static int build_bench(struct bpf_insn *p, const struct bpf_insn *call, const struct bpf_insn *op,
 		       const struct bpf_insn *seq, int cnt, __u16 clobber)
 {
 	int n = 0, j, k;
@@ -710,7 +753,7 @@ static int build_bench(struct bpf_insn *p, __s32 id, const struct bpf_insn *op,
 			for (k = 0; k < cnt; k++)
 				p[n++] = seq[k];
 		} else {
-			p[n++] = raw(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KINSN_CALL, 1, id);
+			p[n++] = *call;
 			p[n++] = *op;
 		}
 		p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0);
@@ -773,12 +816,14 @@ static struct bpf_insn bench_operands(const char *name)
 			   BPF_REG_5);
 	if (!strcmp(name, "bpf_bextr64"))
 		return raw(0, BPF_REG_2, BPF_REG_3, 8, 12);
+	if (!strcmp(name, "bpf_crc32c_u8"))
+		return raw(0, BPF_REG_2, BPF_REG_3, 0, BPF_REG_5);
 	return raw(0, BPF_REG_2, BPF_REG_3, 0, 13); /* rotates: r3 is the scratch */
 }
 
-static void bench(struct btf *btf)
+static void bench(void)
 {
-	static struct bpf_insn pair_prog[MAX_INSNS * 4], plain_prog[MAX_INSNS * 4];
+	static struct bpf_insn pair_prog[MAX_INSNS * 8], plain_prog[MAX_INSNS * 8];
 	static unsigned char image[65536];
 	size_t d;
 
@@ -787,19 +832,19 @@ static void bench(struct btf *btf)
 	       BENCH_OPS, BENCH_REPEAT, BENCH_ROUNDS);
 	printf("  %-13s %15s %15s %17s %7s\n", "kinsn", "xlated plain/pair", "jited plain/pair",
 	       "ns/run plain/pair", "ratio");
-	for (d = 0; d < ARRAY_SIZE(kinsn_bitops_op_defs); d++) {
-		const struct kinsn_op_def *def = &kinsn_bitops_op_defs[d];
-		__s32 id = btf__find_by_name_kind(btf, def->name, BTF_KIND_FUNC);
+	for (d = 0; d < ARRAY_SIZE(kinsn_op_defs); d++) {
+		const struct kinsn_op_def *def = &kinsn_op_defs[d];
+		const struct bpf_insn call = kinsn_call(def->name);
 		struct bpf_insn op = bench_operands(def->name), seq[KINSN_OP_MAX];
 		__u32 tp[BENCH_ROUNDS], tq[BENCH_ROUNDS], xp, xq, jp = sizeof(image),
 			jq = sizeof(image);
 		__u16 clobber = 0;
 		int cnt = def->expand(&op, seq, &clobber), fp, fq, r;
 
-		if (id < 0 || cnt < 0)
-			fail("bench %s: no BTF id or bad operands", def->name);
-		fp = load_xdp(pair_prog, build_bench(pair_prog, id, &op, NULL, 0, clobber));
-		fq = load_xdp(plain_prog, build_bench(plain_prog, id, &op, seq, cnt, clobber));
+		if (cnt < 0)
+			fail("bench %s: bad operands", def->name);
+		fp = load_xdp(pair_prog, build_bench(pair_prog, &call, &op, NULL, 0, clobber));
+		fq = load_xdp(plain_prog, build_bench(plain_prog, &call, &op, seq, cnt, clobber));
 		xp = prog_code(fp, image, &jp);
 		xq = prog_code(fq, image, &jq);
 		for (r = 0; r < BENCH_ROUNDS; r++) {
@@ -826,27 +871,25 @@ static void set_harden(const char *v)
 
 static void tier(const char *name, const char *params, bool native, long *inputs)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf(), *btf;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
 
 	load_modules(mod_dir, params);
-	btf = open_module_btf(vmlinux);
+	open_modules(vmlinux);
 	check_sysfs(native);
 	*inputs += check_tier(name, native, false);
-	*inputs += check_forms(btf, name, native, false);
+	*inputs += check_forms(name, native, false);
 	if (native) {
 		set_harden("2");
 		*inputs += check_tier("blinded", native, true);
-		*inputs += check_forms(btf, "blinded", native, true);
+		*inputs += check_forms("blinded", native, true);
 		set_harden("0");
 		check_rejit();
 		check_refusals();
-		check_no_operand_form(btf);
-		bench(btf);
+		check_no_operand_form(mods[0].btf);
+		bench();
 	}
-	btf__free(btf);
+	close_modules();
 	btf__free(vmlinux);
-	close(btf_fd);
-	btf_fd = -1;
 	unload_modules();
 }
 

@@ -6,11 +6,14 @@
 # the original on generated packets (see rejit-daemon/src/rejit_corpus.cpp).
 . "$(dirname "$0")/lib.sh"
 
-# With kinsn_bitops loaded, the rotate pass runs too and the kernel checks
-# its operand-form kinsns in real code.
+# With kinsn_bitops and kinsn_crc32c loaded, the kinsn passes (rotate,
+# select, bextr, popcount, crc) run too and the kernel checks their
+# operand-form kinsns in real code. Our own test programs for the passes
+# that find nothing in the selftests (popcount, crc) are part of the corpus.
 insmod "$BUILD/kinsn/kinsn_bitops.ko"
-trap 'rmmod kinsn_bitops 2>/dev/null || true' EXIT
+insmod "$BUILD/kinsn/kinsn_crc32c.ko"
+trap 'rmmod kinsn_bitops kinsn_crc32c 2>/dev/null || true' EXIT
 debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
 [ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"
 "$BUILD/rejit-daemon/rejit-corpus" --inputs 200 "$OBJ"/corpus/*.bpf.o "${debian[@]}" \
-	"$OBJ/workload.bpf.o"
+	"$OBJ/workload.bpf.o" "$BUILD"/rejit-daemon/tests/{popcount,crc}.bpf.o

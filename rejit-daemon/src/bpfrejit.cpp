@@ -4,7 +4,7 @@
 //   bpfrejit [-s SOCKET] [-j] status | list | profile ID | explain ID
 //                              | optimize ID | rollback ID
 //   bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]
-//                [out FILE]                          (no daemon needed)
+//                [out FILE] [dump]                   (no daemon needed)
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -40,7 +40,7 @@ int usage(int code) {
 	           "usage: bpfrejit [-s SOCKET] [-j] {{status | list | profile ID | explain ID |\n"
 	           "                                  optimize ID | rollback ID}}\n"
 	           "       bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]\n"
-	           "                    [out FILE]\n"
+	           "                    [out FILE] [dump]\n"
 	           "\n"
 	           "opt runs the passes (LIST: comma-separated, default all) over the programs\n"
 	           "of a BPF ELF object, or over raw bytecode (struct bpf_insn records, as\n"
@@ -48,7 +48,8 @@ int usage(int code) {
 	           "writes the one program's new bytecode there, raw, for 'bpftool prog rejit\n"
 	           "PROG bytecode FILE'. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
 	           "those kinsns exist with native operand forms (BTF id 0, fd_array index 1\n"
-	           "placeholders), to see what passes that need them (rotate) would do.\n");
+	           "placeholders), to see what passes that need them (rotate) would do.\n"
+	           "dump lists each program's instructions before and after.\n");
 	return code;
 }
 
@@ -210,12 +211,28 @@ rejit::Result<void> write_bytecode(const std::string &path, const rejit::Program
 	return {};
 }
 
+// A listing by slot, as the kernel numbers instructions.
+void print_insns(std::string_view what, const std::vector<rejit::Insn> &insns) {
+	fmt::print("-- {}:\n", what);
+	size_t slot = 0;
+	for (const rejit::Insn &in : insns) {
+		fmt::print("{:5}: {}\n", slot, rejit::disasm(in));
+		slot += in.slots();
+	}
+}
+
 // Offline: run the passes over the programs of a BPF ELF object or bytecode.
 int optimize_object(const std::vector<std::string> &args) {
 	std::string prog_name, pass_list = "all", out;
 	rejit::KinsnMap kinsns;
-	for (size_t i = 2; i + 1 < args.size(); i += 2) {
-		if (args[i] == "prog") {
+	bool dump = false;
+	for (size_t i = 2; i < args.size(); i += 2) {
+		if (args[i] == "dump") {
+			dump = true;
+			i--;
+		} else if (i + 1 == args.size()) {
+			return usage(2);
+		} else if (args[i] == "prog") {
 			prog_name = args[i + 1];
 		} else if (args[i] == "passes") {
 			pass_list = args[i + 1];
@@ -230,8 +247,6 @@ int optimize_object(const std::vector<std::string> &args) {
 			return usage(2);
 		}
 	}
-	if (args.size() % 2)
-		return usage(2);
 	auto passes = rejit::passes_by_name(pass_list);
 	if (!passes)
 		return fail(passes.error().msg);
@@ -259,6 +274,10 @@ int optimize_object(const std::vector<std::string> &args) {
 		fmt::print("== {} ({}): {} -> {} insns, {} sites changed\n{}", op.name, op.section,
 		           rejit::slot_count(op.prog->insns), rejit::slot_count(o.prog.insns),
 		           o.changed(), rejit::explain(o));
+		if (dump) {
+			print_insns("before", op.prog->insns);
+			print_insns("after", o.prog.insns);
+		}
 		if (out.empty())
 			continue;
 		if (auto w = write_bytecode(out, o.prog); !w)

@@ -275,4 +275,49 @@ std::string mnemonic(const Insn &in) {
 	}
 }
 
+std::string disasm(const Insn &in) {
+	const std::string m = mnemonic(in);
+	const bool x = BPF_SRC(in.code) == BPF_X;
+	auto mem = [](uint8_t reg, int16_t off) { return fmt::format("[r{}{:+}]", reg, off); };
+	if (in.is_kinsn())
+		return fmt::format("{} r{}, r{}, {}, {}", m, in.op.dst, in.op.src, in.op.off,
+		                   in.op.imm);
+	if (in.is_ldimm64())
+		return in.src ? fmt::format("{} r{}, pseudo {} imm {} off {}", m, in.dst, in.src,
+		                            in.imm, in.imm_hi)
+		              : fmt::format("{} r{}, {:#x}", m, in.dst, in.imm64());
+	switch (in.cls()) {
+	case BPF_ALU:
+	case BPF_ALU64:
+		if (BPF_OP(in.code) == BPF_NEG)
+			return fmt::format("{} r{}", m, in.dst);
+		if (BPF_OP(in.code) == BPF_END)
+			return fmt::format("{} r{}, {}", m, in.dst, in.imm);
+		return x ? fmt::format("{} r{}, r{}{}", m, in.dst, in.src,
+		                       in.off ? fmt::format(" (off {})", in.off) : "")
+		         : fmt::format("{} r{}, {:#x}", m, in.dst, in.imm);
+	case BPF_JMP:
+	case BPF_JMP32:
+		if (BPF_OP(in.code) == BPF_EXIT)
+			return m;
+		if (BPF_OP(in.code) == BPF_CALL)
+			return fmt::format("{} {} (src {}, off {})", m, in.imm, in.src, in.off);
+		if (BPF_OP(in.code) == BPF_JA)
+			return fmt::format("{} {:+}", m, in.cls() == BPF_JMP32 ? in.imm : in.off);
+		return x ? fmt::format("{} r{}, r{}, {:+}", m, in.dst, in.src, in.off)
+		         : fmt::format("{} r{}, {:#x}, {:+}", m, in.dst, in.imm, in.off);
+	case BPF_LDX:
+		return fmt::format("{} r{}, {}", m, in.dst, mem(in.src, in.off));
+	case BPF_STX:
+		return fmt::format("{} {}, r{}{}", m, mem(in.dst, in.off), in.src,
+		                   BPF_MODE(in.code) == BPF_ATOMIC
+		                           ? fmt::format(" (atomic {:#x})", in.imm)
+		                           : "");
+	case BPF_ST:
+		return fmt::format("{} {}, {:#x}", m, mem(in.dst, in.off), in.imm);
+	default:
+		return fmt::format("{} r{}, r{}, {}, {}", m, in.dst, in.src, in.off, in.imm);
+	}
+}
+
 } // namespace rejit

@@ -18,12 +18,13 @@
 // rejected or behaved differently. Programs whose attach path the kernel
 // cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
 // apart: the kernel refuses them before verifying anything. Where the
-// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops loaded), passes
-// use them as the daemon does (rotate), module BTF in fd_array included;
-// without, it says so once. Before the passes run on a program that test
-// runs support, a fourth instance is re-JITed with edge counters (the
-// daemon's instrumented tier; the verifier must accept that code too) and
-// runs the same packets, so the layout pass gets a real edge profile.
+// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops and kinsn_crc32c
+// loaded), passes use them as the daemon does (rotate, crc, ...), module
+// BTF in fd_array included; without, it says so once. Before the passes
+// run on a program that test runs support, a fourth instance is re-JITed
+// with edge counters (the daemon's instrumented tier; the verifier must
+// accept that code too) and runs the same packets, so the layout pass gets
+// a real edge profile.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -235,15 +236,16 @@ int main(int argc, char **argv) {
 		return usage();
 	libbpf_set_print([](libbpf_print_level, const char *, va_list) { return 0; });
 	const auto passes = all_passes();
-	// kinsns of this kernel (kinsn_bitops loaded in the VM): rewrites that
+	// kinsns of this kernel (loaded in the VM): rewrites that
 	// use them are verified by the kernel like the others.
 	auto discovered = Kinsns::discover();
 	Kinsns kinsns;
 	if (discovered)
 		kinsns = std::move(discovered).value();
 	if (kinsns.empty())
-		fmt::print("kinsns: none{}; passes that need them (rotate) change nothing\n",
-		           discovered ? "" : " (" + discovered.error().str() + ")");
+		fmt::print(
+		        "kinsns: none{}; passes that need them (rotate, crc, ...) change nothing\n",
+		        discovered ? "" : " (" + discovered.error().str() + ")");
 	else
 		fmt::print("kinsns: {}\n", kinsns.describe());
 	// Offline the module BTFs have no fd_array index yet: any will do to

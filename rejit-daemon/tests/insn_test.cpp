@@ -120,6 +120,17 @@ INSTANTIATE_TEST_SUITE_P(
                         "insn 2"}),
         [](const testing::TestParamInfo<BadCase> &info) { return std::string(info.param.name); });
 
+TEST(InsnCodec, DisassemblesOperands) {
+	using rejit::disasm, rejit::test::asm_::ldimm64, rejit::test::asm_::exit_insn;
+	EXPECT_EQ(disasm({BPF_ALU64 | BPF_XOR | BPF_X, 0, 3, 0, 0}), "alu64 xor x r0, r3");
+	EXPECT_EQ(disasm({BPF_ALU | BPF_RSH | BPF_K, 4, 0, 0, 8}), "alu rsh k r4, 0x8");
+	EXPECT_EQ(disasm({BPF_LDX | BPF_MEM | BPF_W, 3, 5, -4, 0}), "ldx w r3, [r5-4]");
+	EXPECT_EQ(disasm({BPF_STX | BPF_MEM | BPF_B, 10, 1, -8, 0}), "stx b [r10-8], r1");
+	EXPECT_EQ(disasm({BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 3, 0}), "jmp jeq k r2, 0x0, +3");
+	EXPECT_EQ(disasm(ldimm64(2, 0xffffff00)), "ld dw r2, 0xffffff00");
+	EXPECT_EQ(disasm(exit_insn()), "jmp exit k");
+}
+
 // Every program clang emitted for the sample decodes and re-encodes exactly.
 TEST(InsnCodec, RoundTripsClangObject) {
 	auto obj = rejit::test::open_object("sample.bpf.o");

@@ -80,5 +80,8 @@ size_t slot_count(std::span<const Insn> insns);
 // Short mnemonic of the opcode, e.g. "alu64 add x", "ldx w", "jmp call k",
 // "kinsn bpf_rol64".
 std::string mnemonic(const Insn &in);
+// The mnemonic and the operands that instruction uses, e.g.
+// "alu64 xor x r0, r3", "ldx w r3, [r5+0]", "jmp jeq k r2, 0, +1".
+std::string disasm(const Insn &in);
 
 } // namespace rejit

@@ -411,20 +411,27 @@ Result<std::vector<uint32_t>> LiveProg::tail_call_targets() const {
 }
 
 Result<Fd> create_edge_map(size_t counters) {
-	if (!counters || counters * 8 > UINT32_MAX)
-		return make_error(EINVAL, fmt::format("{} edge counters", counters));
-	Fd fd(bpf_map_create(BPF_MAP_TYPE_ARRAY, kEdgeMapName, 4, uint32_t(counters * 8), 1,
-	                     nullptr));
+	if (!counters || counters > kMaxEdgeCounters)
+		return make_error(E2BIG, fmt::format("{} edge counters (at most {})", counters,
+		                                     kMaxEdgeCounters));
+	Fd fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, kEdgeMapName, 4, uint32_t(counters * 8),
+	                     1, nullptr));
 	if (!fd)
 		return sys_error("creating the edge counter map");
 	return fd;
 }
 
 Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters) {
-	std::vector<uint64_t> v(counters);
+	const int cpus = libbpf_num_possible_cpus();
+	if (cpus <= 0)
+		return make_error(-cpus, "counting the possible CPUs");
+	std::vector<uint64_t> per_cpu(counters * size_t(cpus)), v(counters);
 	const uint32_t key = 0;
-	if (bpf_map_lookup_elem(fd, &key, v.data()))
+	if (bpf_map_lookup_elem(fd, &key, per_cpu.data()))
 		return sys_error("reading the edge counters");
+	for (size_t c = 0; c < size_t(cpus); c++)
+		for (size_t i = 0; i < counters; i++)
+			v[i] += per_cpu[c * counters + i];
 	return v;
 }
 

@@ -15,6 +15,7 @@
 #include <libgen.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -906,6 +907,94 @@ static int test_struct_ops(void)
 	return 0;
 }
 
+/* XDP: *(u64 *)(&value + 8) += 1, the value of one-element array @map. */
+static int load_value_adder(int map, char *log, size_t log_size)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LD | BPF_IMM | BPF_DW, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_PSEUDO_MAP_VALUE, .imm = map },
+		{ .imm = 8 },
+		BPF_MOV64_IMM(BPF_REG_2, 1),
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_1,
+		  .src_reg = BPF_REG_2, .imm = BPF_ADD },
+		BPF_MOV64_IMM(BPF_REG_0, XDP_PASS),
+		BPF_EXIT_INSN(),
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = log_size,
+		    .log_level = 1);
+
+	log[0] = 0;
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "pcpu_add", "GPL", insns, 6, &opts);
+}
+
+/*
+ * A ld_imm64 of a one-element per-CPU array's value addresses the copy of
+ * the CPU the program runs on (kernel patch 16): runs pinned to each CPU
+ * count into that CPU's copy only, and the verifier added the per-CPU
+ * offset instruction. A per-CPU array of two elements, and an offset past
+ * the value, are refused.
+ */
+static int test_percpu_value(void)
+{
+	int cpus = libbpf_num_possible_cpus(), online = sysconf(_SC_NPROCESSORS_ONLN);
+	int map = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pcpu", 4, 16, 1, NULL);
+	int two = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pcpu2", 4, 16, 2, NULL);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), zero = 0;
+	__u64 values[2 * 64] = {};
+	unsigned char pkt[64] = {};
+	int fd, cpu;
+
+	ASSERT(map >= 0 && two >= 0 && cpus > 0 && cpus <= 64, "maps: %d %d, %d cpus", map,
+	       two, cpus);
+	fd = load_value_adder(map, log_buf, sizeof(log_buf));
+	ASSERT(fd >= 0, "load: %d\n%s", -errno, log_buf);
+	ASSERT(!bpf_prog_get_info_by_fd(fd, &info, &len), "info");
+	ASSERT(info.xlated_prog_len / 8 == 7, "%u xlated insns, want 7 (the per-CPU offset added)",
+	       info.xlated_prog_len / 8);
+	for (cpu = 0; cpu < online && cpu < 2; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = pkt, .data_size_in = sizeof(pkt),
+			    .repeat = 10 + 7 * cpu);
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		ASSERT(!sched_setaffinity(0, sizeof(set), &set), "pin to CPU %d", cpu);
+		ASSERT(!bpf_prog_test_run_opts(fd, &run) && run.retval == XDP_PASS, "run");
+	}
+	{
+		cpu_set_t all;
+
+		CPU_ZERO(&all);
+		for (cpu = 0; cpu < online; cpu++)
+			CPU_SET(cpu, &all);
+		sched_setaffinity(0, sizeof(all), &all);
+	}
+	ASSERT(!bpf_map_lookup_elem(map, &zero, values), "lookup");
+	for (cpu = 0; cpu < cpus; cpu++) {
+		__u64 want = cpu < online && cpu < 2 ? 10 + 7 * cpu : 0;
+
+		ASSERT(values[2 * cpu] == 0 && values[2 * cpu + 1] == want,
+		       "CPU %d: %llu %llu, want 0 %llu", cpu, values[2 * cpu], values[2 * cpu + 1],
+		       want);
+	}
+	printf("  per-CPU value: %d CPUs ran, each counted into its own copy\n",
+	       online < 2 ? online : 2);
+	close(fd);
+
+	fd = load_value_adder(two, log_buf, sizeof(log_buf));
+	ASSERT(fd < 0 && strstr(log_buf, "invalid access to map value pointer"),
+	       "two elements: %d\n%s", fd, log_buf);
+	close(two);
+	close(map);
+	map = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "pcpu8", 4, 8, 1, NULL);
+	fd = load_value_adder(map, log_buf, sizeof(log_buf)); /* offset 8 of 8 bytes */
+	ASSERT(fd < 0 && strstr(log_buf, "invalid access to map value pointer"),
+	       "offset past the value: %d\n%s", fd, log_buf);
+	close(map);
+	return 0;
+}
+
 static int test_failures(void)
 {
 	struct bpf_insn bad[] = {
@@ -1374,6 +1463,7 @@ int main(int argc, char **argv)
 	run("tail_call_target", test_tail_call_target);
 	run("tail_call_caller", test_tail_call_caller);
 	run("failures", test_failures);
+	run("percpu_value", test_percpu_value);
 	run("unprivileged", test_unprivileged);
 	run("audit", test_audit);
 	run("perf_ksymbol", test_perf_ksymbol);

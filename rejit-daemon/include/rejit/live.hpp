@@ -104,10 +104,12 @@ private:
 	Fd fd_;
 };
 
-// The edge counters of the instrumented tier: an array of one element of
-// `counters` u64s, named kEdgeMapName so that a restarted daemon knows
-// code it left instrumented.
+// The edge counters of the instrumented tier: a per-CPU array of one
+// element of `counters` u64s (the kernel addresses the running CPU's copy
+// for a ld_imm64 of it), named kEdgeMapName so that a restarted daemon
+// knows code it left instrumented. read_edge_map() sums the CPUs' copies.
 inline constexpr const char *kEdgeMapName = "rejit_edges";
+inline constexpr size_t kMaxEdgeCounters = 4096; // per-CPU values: 32 KiB at most
 Result<Fd> create_edge_map(size_t counters);
 Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters);
 

@@ -3,12 +3,13 @@
 //
 // The instrumented tier re-JITs a program with counters (instrument()): at
 // the start of the basic blocks that tell a jump's two edges apart, four
-// slots bump a u64 in the value of a one-element array map, addressed
-// directly (ld_imm64 of a map value) with two registers that are dead
-// there. The daemon reads the value after a window and turns it into an
-// EdgeProfile for the layout pass. A per-CPU array would spare the atomic
-// add's cache-line traffic, but its value has no direct address: finding
-// it takes a helper call, which clobbers R1-R5 where they may be live.
+// slots bump a u64 in the value of a one-element per-CPU array map,
+// addressed directly (ld_imm64 of a map value: the kernel makes it the
+// running CPU's copy) with two registers that are dead there, so no helper
+// call clobbers R1-R5 and CPUs share no cache line. The add is atomic all
+// the same: a program interrupted by itself on the same CPU (tracing)
+// loses no count. The daemon reads the values after a window, summed over
+// the CPUs, and turns them into an EdgeProfile for the layout pass.
 #pragma once
 
 #include <cstdint>

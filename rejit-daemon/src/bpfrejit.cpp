@@ -5,6 +5,7 @@
 //                              | optimize ID | rollback ID
 //   bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]
 //                [out FILE]                          (no daemon needed)
+//   bpfrejit shadow ID [bytecode FILE | passes LIST] [inputs N] [rejit]
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -23,8 +24,10 @@
 #include "rejit/fd.hpp"
 #include "rejit/insn.hpp"
 #include "rejit/kinsn.hpp"
+#include "rejit/live.hpp"
 #include "rejit/object.hpp"
 #include "rejit/pass.hpp"
+#include "rejit/shadow.hpp"
 
 namespace {
 
@@ -41,6 +44,7 @@ int usage(int code) {
 	           "                                  optimize ID | rollback ID}}\n"
 	           "       bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]\n"
 	           "                    [out FILE]\n"
+	           "       bpfrejit shadow ID [bytecode FILE | passes LIST] [inputs N] [rejit]\n"
 	           "\n"
 	           "opt runs the passes (LIST: comma-separated, default all) over the programs\n"
 	           "of a BPF ELF object, or over raw bytecode (struct bpf_insn records, as\n"
@@ -48,7 +52,14 @@ int usage(int code) {
 	           "writes the one program's new bytecode there, raw, for 'bpftool prog rejit\n"
 	           "PROG bytecode FILE'. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
 	           "those kinsns exist with native operand forms (BTF id 0, fd_array index 1\n"
-	           "placeholders), to see what passes that need them (rotate) would do.\n");
+	           "placeholders), to see what passes that need them (rotate) would do.\n"
+	           "\n"
+	           "shadow runs the daemon's shadow check on live program ID (no daemon\n"
+	           "needed): standalone copies of its original bytecode and of new code (the\n"
+	           "passes' output, or raw bytecode FILE) run N generated packets (default\n"
+	           "64) on copies of its maps and are compared. rejit then re-JITs the\n"
+	           "program with the new code unless it behaved differently. Exit status 0:\n"
+	           "same, 1: different (or an error), 3: not checked (says why).\n");
 	return code;
 }
 
@@ -272,6 +283,85 @@ int optimize_object(const std::vector<std::string> &args) {
 	return rc;
 }
 
+// A whole positive number of at most `max`, or 0.
+unsigned long number(const std::string &s, unsigned long max) {
+	char *end = nullptr;
+	const unsigned long n = std::strtoul(s.c_str(), &end, 10);
+	return s.empty() || *end || n > max ? 0 : n;
+}
+
+// The daemon's shadow check on a live program, by hand.
+int shadow(const std::vector<std::string> &args) {
+	const unsigned long id = number(args[1], UINT32_MAX);
+	if (!id)
+		return fail(fmt::format("shadow: program id must be a number, not '{}'", args[1]));
+	std::string file, pass_list;
+	rejit::ShadowOptions opts;
+	bool rejit = false;
+	for (size_t i = 2; i < args.size(); i++) {
+		if (args[i] == "rejit") {
+			rejit = true;
+		} else if (i + 1 == args.size()) {
+			return usage(2);
+		} else if (args[i] == "bytecode") {
+			file = args[++i];
+		} else if (args[i] == "passes") {
+			pass_list = args[++i];
+		} else if (args[i] == "inputs") {
+			opts.inputs = unsigned(number(args[++i], 100'000));
+			if (!opts.inputs)
+				return fail("shadow: inputs must be 1 .. 100000");
+		} else {
+			return usage(2);
+		}
+	}
+	if (!file.empty() && !pass_list.empty())
+		return fail("shadow: bytecode FILE or passes LIST, not both");
+	auto live = rejit::LiveProg::open(uint32_t(id));
+	auto orig = live ? live->orig() : rejit::Result<rejit::Program>(live.error());
+	if (!orig)
+		return fail(orig.error().str());
+	auto kinsns = rejit::Kinsns::discover();
+	if (!kinsns)
+		return fail(kinsns.error().str());
+	rejit::Program code;
+	if (!file.empty()) {
+		auto progs = programs_in(file);
+		if (!progs)
+			return fail(progs.error().str());
+		if (progs->size() != 1 || !progs->front().prog)
+			return fail(
+			        fmt::format("shadow: {}: want raw bytecode of one program", file));
+		code = *progs->front().prog;
+	} else {
+		auto env = live->pass_env(&*kinsns);
+		auto passes =
+		        env ? rejit::passes_by_name(pass_list.empty() ? "all" : pass_list, &*env)
+		            : decltype(rejit::passes_by_name(""))(env.error());
+		if (!passes)
+			return fail(passes.error().str());
+		auto o = rejit::run_passes(*orig, *passes, *env);
+		fmt::print("passes: {} sites changed, {} -> {} insns\n", o.changed(),
+		           rejit::slot_count(orig->insns), rejit::slot_count(o.prog.insns));
+		code = std::move(o.prog);
+	}
+	auto v = rejit::shadow_check(*live, *orig, code, &*kinsns, opts);
+	if (!v)
+		return fail(v.error().str());
+	fmt::print("shadow check of prog {}: {}\n", id, v->str());
+	if (v->kind == rejit::ShadowVerdict::Different) {
+		if (rejit)
+			fmt::print("not re-JITed\n");
+		return 1;
+	}
+	if (rejit) {
+		if (auto res = live->rejit(code, &*kinsns); !res)
+			return fail(res.error().str());
+		fmt::print("re-JITed\n");
+	}
+	return v->kind == rejit::ShadowVerdict::Same ? 0 : 3;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -293,6 +383,8 @@ int main(int argc, char **argv) {
 		return usage(2);
 	if (args[0] == "opt" && args.size() >= 2)
 		return optimize_object(args);
+	if (args[0] == "shadow" && args.size() >= 2)
+		return shadow(args);
 	static const char *const with_id[] = {"profile", "explain", "optimize", "rollback"};
 	const bool needs_id =
 	        std::find(std::begin(with_id), std::end(with_id), args[0]) != std::end(with_id);

@@ -88,16 +88,21 @@ rejit::Result<json> request(const std::string &sock, const json &req) {
 }
 
 void print_list(const json &progs) {
-	constexpr auto row =
-	        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>7} {:>11} {:>11}  {}\n";
+	constexpr auto row = "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>7} {:>11} "
+	                     "{:>11} {:<11}  {}\n";
 	fmt::print(row, "id", "name", "type", "state", "runs", "ns/run-old", "ns/run-new",
-	           "speedup", "instr", "insns", "jited", "passes");
+	           "speedup", "instr", "insns", "jited", "shadow", "passes");
 	for (const json &p : progs) {
 		auto ns = [&](const char *k) { return fmt::format("{:.0f}", p[k].get<double>()); };
 		auto pair = [&](const char *a, const char *b) {
 			return p[a].get<unsigned>() ? fmt::format("{}->{}", p[a].get<unsigned>(),
 			                                          p[b].get<unsigned>())
 			                            : std::string("-");
+		};
+		// the verdict's first words: same, different, not checked, off
+		auto verdict = [](const json &p) {
+			const std::string v = p.value("shadow", "");
+			return v.empty() ? std::string("-") : v.substr(0, v.find(':'));
 		};
 		auto ratio = [&](const char *k) {
 			const double x = p[k].get<double>();
@@ -108,7 +113,8 @@ void print_list(const json &progs) {
 		           p["runs"].get<uint64_t>(), ns("ns_per_run_before"),
 		           ns("ns_per_run_after"), ratio("speedup"),
 		           ratio("instrumentation_overhead"), pair("insns_before", "insns_after"),
-		           pair("jited_before", "jited_after"), p["passes"].get<std::string>());
+		           pair("jited_before", "jited_after"), verdict(p),
+		           p["passes"].get<std::string>());
 	}
 }
 

@@ -14,7 +14,8 @@
 // i.e. the program is deterministic. Programs that read stack bytes they
 // never wrote are not compared at all; where a program calling time or
 // random helpers differs, a fourth instance reruns the packet to tell
-// chance from a real difference. Prints a table; exits 1 if any rewrite was
+// chance from a real difference (the comparison is the daemon's shadow
+// check's, rejit/shadow.hpp, on instances libbpf loaded). Prints a table; exits 1 if any rewrite was
 // rejected or behaved differently. Programs whose attach path the kernel
 // cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
 // apart: the kernel refuses them before verifying anything. Where the

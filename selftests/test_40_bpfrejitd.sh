@@ -6,7 +6,7 @@
 # become rol) and measures them on live packets; exact counters show
 # the behaviour is the same before and after. A program made slower by its
 # input is rolled back. Also: config and API errors,
-# manual rollback/optimize, kill -9 and restart, 2000 more programs,
+# manual rollback/optimize, the shadow check before each re-JIT, kill -9 and restart, 2000 more programs,
 # SIGTERM with rollback_on_exit, a program reached only by tail calls. TCG timing is noisy: keeping needs the
 # new code to be less than 11x slower, rolling back needs 1.5x, while the
 # input-driven slowdown (a checksum loop over 1400 bytes instead of none)
@@ -171,6 +171,11 @@ wait_state "$flow" optimized rolled-back rejected unchanged
 stop_senders
 expect_eq "xdp_flow state ($(field "$flow" why))" "$(field "$flow" state)" optimized
 expect_eq "xdp_flow passes" "$(field "$flow" passes)" layout,wide-load,const-fold,rotate,dce
+# the shadow check ran (on by default) and found the new code the same
+shadow=$(field "$flow" shadow)
+grep -q "^same: 64 of 64 inputs compared, 2 maps$" <<<"$shadow" || fail "xdp_flow shadow: $shadow"
+grep -q "xdp_flow (xdp): measuring: .*; shadow check same: 64 of 64" "$tmp/daemon.log" ||
+	fail "no shadow check logged for xdp_flow"
 [ "$(field "$flow" profiled_branches)" -gt 0 ] || fail "no branch profiled"
 expect_eq "edge counter map after the window" "$(edge_maps "$flow")" 0
 rols=$(bpftool prog dump xlated id "$flow" | grep -c "kinsn bpf_rol64") || true

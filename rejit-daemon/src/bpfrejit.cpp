@@ -5,6 +5,7 @@
 //                              | optimize ID | rollback ID
 //   bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]
 //                [out FILE] [dump]                   (no daemon needed)
+//   bpfrejit shadow ID [bytecode FILE | passes LIST] [inputs N] [rejit]
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -23,8 +24,10 @@
 #include "rejit/fd.hpp"
 #include "rejit/insn.hpp"
 #include "rejit/kinsn.hpp"
+#include "rejit/live.hpp"
 #include "rejit/object.hpp"
 #include "rejit/pass.hpp"
+#include "rejit/shadow.hpp"
 
 namespace {
 
@@ -41,6 +44,7 @@ int usage(int code) {
 	           "                                  optimize ID | rollback ID}}\n"
 	           "       bpfrejit opt OBJECT|BYTECODE [prog NAME] [passes LIST] [kinsns LIST]\n"
 	           "                    [out FILE] [dump]\n"
+	           "       bpfrejit shadow ID [bytecode FILE | passes LIST] [inputs N] [rejit]\n"
 	           "\n"
 	           "opt runs the passes (LIST: comma-separated, default all) over the programs\n"
 	           "of a BPF ELF object, or over raw bytecode (struct bpf_insn records, as\n"
@@ -49,7 +53,14 @@ int usage(int code) {
 	           "PROG bytecode FILE'. kinsns LIST (e.g. rol64,rol32, or all) pretends\n"
 	           "those kinsns exist with native operand forms (BTF id 0, fd_array index 1\n"
 	           "placeholders), to see what passes that need them (rotate) would do.\n"
-	           "dump lists each program's instructions before and after.\n");
+	           "dump lists each program's instructions before and after.\n"
+	           "\n"
+	           "shadow runs the daemon's shadow check on live program ID (no daemon\n"
+	           "needed): standalone copies of its original bytecode and of new code (the\n"
+	           "passes' output, or raw bytecode FILE) run N generated packets (default\n"
+	           "64) on copies of its maps and are compared. rejit then re-JITs the\n"
+	           "program with the new code unless it behaved differently. Exit status 0:\n"
+	           "same, 1: different (or an error), 3: not checked (says why).\n");
 	return code;
 }
 
@@ -78,16 +89,21 @@ rejit::Result<json> request(const std::string &sock, const json &req) {
 }
 
 void print_list(const json &progs) {
-	constexpr auto row =
-	        "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>7} {:>11} {:>11}  {}\n";
+	constexpr auto row = "{:>5} {:<16} {:<14} {:<11} {:>10} {:>10} {:>10} {:>7} {:>7} {:>11} "
+	                     "{:>11} {:<11}  {}\n";
 	fmt::print(row, "id", "name", "type", "state", "runs", "ns/run-old", "ns/run-new",
-	           "speedup", "instr", "insns", "jited", "passes");
+	           "speedup", "instr", "insns", "jited", "shadow", "passes");
 	for (const json &p : progs) {
 		auto ns = [&](const char *k) { return fmt::format("{:.0f}", p[k].get<double>()); };
 		auto pair = [&](const char *a, const char *b) {
 			return p[a].get<unsigned>() ? fmt::format("{}->{}", p[a].get<unsigned>(),
 			                                          p[b].get<unsigned>())
 			                            : std::string("-");
+		};
+		// the verdict's first words: same, different, not checked, off
+		auto verdict = [](const json &p) {
+			const std::string v = p.value("shadow", "");
+			return v.empty() ? std::string("-") : v.substr(0, v.find(':'));
 		};
 		auto ratio = [&](const char *k) {
 			const double x = p[k].get<double>();
@@ -98,7 +114,8 @@ void print_list(const json &progs) {
 		           p["runs"].get<uint64_t>(), ns("ns_per_run_before"),
 		           ns("ns_per_run_after"), ratio("speedup"),
 		           ratio("instrumentation_overhead"), pair("insns_before", "insns_after"),
-		           pair("jited_before", "jited_after"), p["passes"].get<std::string>());
+		           pair("jited_before", "jited_after"), verdict(p),
+		           p["passes"].get<std::string>());
 	}
 }
 
@@ -291,6 +308,85 @@ int optimize_object(const std::vector<std::string> &args) {
 	return rc;
 }
 
+// A whole positive number of at most `max`, or 0.
+unsigned long number(const std::string &s, unsigned long max) {
+	char *end = nullptr;
+	const unsigned long n = std::strtoul(s.c_str(), &end, 10);
+	return s.empty() || *end || n > max ? 0 : n;
+}
+
+// The daemon's shadow check on a live program, by hand.
+int shadow(const std::vector<std::string> &args) {
+	const unsigned long id = number(args[1], UINT32_MAX);
+	if (!id)
+		return fail(fmt::format("shadow: program id must be a number, not '{}'", args[1]));
+	std::string file, pass_list;
+	rejit::ShadowOptions opts;
+	bool rejit = false;
+	for (size_t i = 2; i < args.size(); i++) {
+		if (args[i] == "rejit") {
+			rejit = true;
+		} else if (i + 1 == args.size()) {
+			return usage(2);
+		} else if (args[i] == "bytecode") {
+			file = args[++i];
+		} else if (args[i] == "passes") {
+			pass_list = args[++i];
+		} else if (args[i] == "inputs") {
+			opts.inputs = unsigned(number(args[++i], 100'000));
+			if (!opts.inputs)
+				return fail("shadow: inputs must be 1 .. 100000");
+		} else {
+			return usage(2);
+		}
+	}
+	if (!file.empty() && !pass_list.empty())
+		return fail("shadow: bytecode FILE or passes LIST, not both");
+	auto live = rejit::LiveProg::open(uint32_t(id));
+	auto orig = live ? live->orig() : rejit::Result<rejit::Program>(live.error());
+	if (!orig)
+		return fail(orig.error().str());
+	auto kinsns = rejit::Kinsns::discover();
+	if (!kinsns)
+		return fail(kinsns.error().str());
+	rejit::Program code;
+	if (!file.empty()) {
+		auto progs = programs_in(file);
+		if (!progs)
+			return fail(progs.error().str());
+		if (progs->size() != 1 || !progs->front().prog)
+			return fail(
+			        fmt::format("shadow: {}: want raw bytecode of one program", file));
+		code = *progs->front().prog;
+	} else {
+		auto env = live->pass_env(&*kinsns);
+		auto passes =
+		        env ? rejit::passes_by_name(pass_list.empty() ? "all" : pass_list, &*env)
+		            : decltype(rejit::passes_by_name(""))(env.error());
+		if (!passes)
+			return fail(passes.error().str());
+		auto o = rejit::run_passes(*orig, *passes, *env);
+		fmt::print("passes: {} sites changed, {} -> {} insns\n", o.changed(),
+		           rejit::slot_count(orig->insns), rejit::slot_count(o.prog.insns));
+		code = std::move(o.prog);
+	}
+	auto v = rejit::shadow_check(*live, *orig, code, &*kinsns, opts);
+	if (!v)
+		return fail(v.error().str());
+	fmt::print("shadow check of prog {}: {}\n", id, v->str());
+	if (v->kind == rejit::ShadowVerdict::Different) {
+		if (rejit)
+			fmt::print("not re-JITed\n");
+		return 1;
+	}
+	if (rejit) {
+		if (auto res = live->rejit(code, &*kinsns); !res)
+			return fail(res.error().str());
+		fmt::print("re-JITed\n");
+	}
+	return v->kind == rejit::ShadowVerdict::Same ? 0 : 3;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -312,6 +408,8 @@ int main(int argc, char **argv) {
 		return usage(2);
 	if (args[0] == "opt" && args.size() >= 2)
 		return optimize_object(args);
+	if (args[0] == "shadow" && args.size() >= 2)
+		return shadow(args);
 	static const char *const with_id[] = {"profile", "explain", "optimize", "rollback"};
 	const bool needs_id =
 	        std::find(std::begin(with_id), std::end(with_id), args[0]) != std::end(with_id);

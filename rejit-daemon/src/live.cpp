@@ -50,16 +50,6 @@ Result<std::vector<__u32>> map_ids(int fd, bool orig) {
 	return ids;
 }
 
-// Has the map behind fd been frozen (BPF_MAP_FREEZE)? Only fdinfo says.
-bool is_frozen(int fd) {
-	std::ifstream f(fmt::format("/proc/self/fdinfo/{}", fd));
-	std::string line;
-	while (std::getline(f, line))
-		if (line.starts_with("frozen:"))
-			return line.find('1') != std::string::npos;
-	return false;
-}
-
 // The words of a sysfs text file; empty if it cannot be read.
 std::vector<std::string> words(const std::filesystem::path &p) {
 	std::ifstream f(p);
@@ -96,6 +86,16 @@ Result<std::pair<uint32_t, Fd>> module_btf(const std::string &module) {
 }
 
 } // namespace
+
+// Only fdinfo says.
+bool map_frozen(int fd) {
+	std::ifstream f(fmt::format("/proc/self/fdinfo/{}", fd));
+	std::string line;
+	while (std::getline(f, line))
+		if (line.starts_with("frozen:"))
+			return line.find('1') != std::string::npos;
+	return false;
+}
 
 Result<Kinsns> Kinsns::discover(const std::string &dir) {
 	namespace fs = std::filesystem;
@@ -342,7 +342,7 @@ Result<PassEnv> LiveProg::pass_env(const Kinsns *kinsns) const {
 		// Frozen stops user space writes, BPF_F_RDONLY_PROG program writes:
 		// then the value is what it is for as long as the map exists.
 		if (mi.type != BPF_MAP_TYPE_ARRAY || mi.max_entries != 1 ||
-		    !(mi.map_flags & BPF_F_RDONLY_PROG) || !is_frozen(fd))
+		    !(mi.map_flags & BPF_F_RDONLY_PROG) || !map_frozen(fd))
 			continue;
 		std::vector<uint8_t> value(mi.value_size);
 		const uint32_t key = 0;
@@ -435,13 +435,11 @@ Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters) {
 	return v;
 }
 
-Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) const {
-	auto maps = orig_maps();
-	if (!maps)
-		return maps.error();
-	std::vector<int> fds;
-	for (const Fd &m : *maps)
-		fds.push_back(m.get());
+Result<LoadAttrs> LiveProg::load_attrs(const Program &p, const std::vector<int> &maps,
+                                       const Kinsns *kinsns, int extra) const {
+	LoadAttrs a;
+	a.fd_array = maps;
+	std::vector<int> &fds = a.fd_array;
 	if (extra >= 0) {
 		auto at = spare_map_index();
 		if (!at)
@@ -460,7 +458,7 @@ Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) 
 		// itself, or 0 without maps) get one of those fds too.
 		std::map<int16_t, int> at;
 		for (const auto &[module, slot] :
-		     kinsn_btf_slots(o->insns, maps->size(), kinsns->modules()))
+		     kinsn_btf_slots(o->insns, maps.size(), kinsns->modules()))
 			for (const Insn &in : p.insns)
 				if (in.is_kinsn() && in.off == slot) {
 					at[slot] = kinsns->btf_fd(module);
@@ -473,21 +471,36 @@ Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) 
 				fds[size_t(slot)] = fd;
 		}
 	}
-	const std::vector<bpf_insn> raw = encode(p.insns);
-	std::string log(1 << 20, '\0');
-	bpf_prog_rejit_opts opts{};
-	opts.sz = sizeof(opts);
-	opts.fd_array = fds.empty() ? nullptr : fds.data();
-	Fd btf;
 	if (!p.func_info.empty()) {
 		auto i = get_info(fd());
 		if (!i)
 			return i.error();
-		btf.reset(bpf_btf_get_fd_by_id(i->btf_id));
-		if (!btf)
+		a.btf.reset(bpf_btf_get_fd_by_id(i->btf_id));
+		if (!a.btf)
 			return sys_error(fmt::format("prog {}: BTF {}", id_, i->btf_id));
+		a.btf_id = i->btf_id;
+	}
+	return a;
+}
+
+Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) const {
+	auto maps = orig_maps();
+	if (!maps)
+		return maps.error();
+	std::vector<int> map_fds;
+	for (const Fd &m : *maps)
+		map_fds.push_back(m.get());
+	auto attrs = load_attrs(p, map_fds, kinsns, extra);
+	if (!attrs)
+		return attrs.error();
+	const std::vector<bpf_insn> raw = encode(p.insns);
+	std::string log(1 << 20, '\0');
+	bpf_prog_rejit_opts opts{};
+	opts.sz = sizeof(opts);
+	opts.fd_array = attrs->fd_array.empty() ? nullptr : attrs->fd_array.data();
+	if (attrs->btf) {
 		static_assert(sizeof(FuncInfo) == sizeof(bpf_func_info));
-		opts.prog_btf_fd = uint32_t(btf.get());
+		opts.prog_btf_fd = uint32_t(attrs->btf.get());
 		opts.func_info = p.func_info.data();
 		opts.func_info_cnt = uint32_t(p.func_info.size());
 		opts.func_info_rec_size = sizeof(bpf_func_info);
@@ -500,13 +513,17 @@ Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) 
 	opts.log_buf = log.data();
 	opts.log_size = uint32_t(log.size());
 	bpf_prog_rejit(fd(), raw.data(), raw.size(), &opts);
+	log = verifier_log_tail(log);
+	return make_error(err, fmt::format("prog {}: re-JIT rejected, program unchanged{}{}", id_,
+	                                   log.empty() ? "" : "; verifier log: ", log));
+}
+
+std::string verifier_log_tail(std::string log) {
 	log.resize(std::strlen(log.c_str()));
 	while (!log.empty() && log.back() == '\n')
 		log.pop_back();
 	const size_t tail = log.rfind('\n', log.size() > 2000 ? log.size() - 2000 : 0);
-	return make_error(err, fmt::format("prog {}: re-JIT rejected, program unchanged{}{}", id_,
-	                                   log.empty() ? "" : "; verifier log: ",
-	                                   log.substr(tail == std::string::npos ? 0 : tail + 1)));
+	return log.substr(tail == std::string::npos ? 0 : tail + 1);
 }
 
 Result<std::vector<uint32_t>> live_prog_ids() {

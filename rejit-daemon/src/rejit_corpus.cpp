@@ -14,7 +14,8 @@
 // i.e. the program is deterministic. Programs that read stack bytes they
 // never wrote are not compared at all; where a program calling time or
 // random helpers differs, a fourth instance reruns the packet to tell
-// chance from a real difference. Prints a table; exits 1 if any rewrite was
+// chance from a real difference (the comparison is the daemon's shadow
+// check's, rejit/shadow.hpp, on instances libbpf loaded). Prints a table; exits 1 if any rewrite was
 // rejected or behaved differently. Programs whose attach path the kernel
 // cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
 // apart: the kernel refuses them before verifying anything. Where the
@@ -42,6 +43,7 @@
 #include "rejit/live.hpp"
 #include "rejit/object.hpp"
 #include "rejit/pass.hpp"
+#include "rejit/shadow.hpp"
 
 namespace {
 
@@ -73,74 +75,6 @@ Result<Loaded> load_alone(const std::string &path, const std::string &name) {
 	return l;
 }
 
-bool test_runnable(bpf_prog_type t) {
-	switch (t) {
-	case BPF_PROG_TYPE_XDP:
-	case BPF_PROG_TYPE_SCHED_CLS:
-	case BPF_PROG_TYPE_SCHED_ACT:
-	case BPF_PROG_TYPE_SOCKET_FILTER:
-	case BPF_PROG_TYPE_CGROUP_SKB:
-		return true;
-	default:
-		return false;
-	}
-}
-
-// Ethernet frames: IPv4/IPv6 with TCP/UDP/ICMP and random fields, VLAN
-// tags, or random bytes; what parsers branch on is set often enough.
-std::vector<uint8_t> packet(std::mt19937 &rng) {
-	std::vector<uint8_t> p(14 + rng() % 200);
-	for (auto &b : p)
-		b = uint8_t(rng());
-	const unsigned kind = rng() % 6;
-	if (kind == 0)
-		return p; // random bytes
-	size_t l3 = 12;
-	if (kind == 1) { // 802.1Q
-		p[12] = 0x81, p[13] = 0x00;
-		l3 = 16;
-	}
-	if (p.size() < l3 + 2 + 60)
-		p.resize(l3 + 2 + 60 + rng() % 100);
-	const bool v6 = rng() % 3 == 0;
-	p[l3] = v6 ? 0x86 : 0x08, p[l3 + 1] = v6 ? 0xdd : 0x00;
-	const size_t ip = l3 + 2;
-	static constexpr uint8_t protos[] = {6, 17, 1, 58, 47};
-	const uint8_t proto = protos[rng() % 5];
-	if (v6) {
-		p[ip] = 0x60;
-		p[ip + 6] = proto;
-	} else {
-		p[ip] = 0x45;
-		p[ip + 9] = proto;
-		p[ip + 6] &= 0x1f; // mostly not fragments
-		const size_t len = p.size() - ip;
-		p[ip + 2] = uint8_t(len >> 8), p[ip + 3] = uint8_t(len);
-	}
-	return p;
-}
-
-struct RunResult {
-	int err;
-	uint32_t retval;
-	std::vector<uint8_t> out;
-	bool operator==(const RunResult &) const = default;
-};
-
-RunResult run(int fd, const std::vector<uint8_t> &in) {
-	std::vector<uint8_t> out(in.size() + 4096);
-	bpf_test_run_opts o{};
-	o.sz = sizeof(o);
-	o.data_in = in.data();
-	o.data_size_in = uint32_t(in.size());
-	o.data_out = out.data();
-	o.data_size_out = uint32_t(out.size());
-	o.repeat = 1;
-	const int err = bpf_prog_test_run_opts(fd, &o) ? errno : 0;
-	out.resize(err ? 0 : o.data_size_out);
-	return {err, err ? 0 : o.retval, std::move(out)};
-}
-
 // The edge profile of program `name` on `inputs` packets, taken on an
 // instance of its own with edge counters. Counts the instrumented re-JIT
 // as accepted or refused (printing why).
@@ -166,7 +100,7 @@ EdgeProfile profile(const std::string &path, const std::string &name, int inputs
 	st.instrumented++;
 	std::mt19937 rng(1);
 	for (int i = 0; i < inputs; i++)
-		run(bpf_program__fd(p->prog), packet(rng));
+		test_run(bpf_program__fd(p->prog), packet(rng));
 	auto counts = read_edge_map(map->get(), ins->probes.counters);
 	if (!counts)
 		return {};
@@ -175,35 +109,16 @@ EdgeProfile profile(const std::string &path, const std::string &name, int inputs
 	return edge_profile(ins->probes, *counts);
 }
 
-// Does the program give the same result on `pkt` 32 times in a row?
-bool repeatable(int fd, const std::vector<uint8_t> &pkt) {
-	const RunResult first = run(fd, pkt);
-	for (int i = 0; i < 31; i++)
-		if (!(run(fd, pkt) == first))
-			return false;
-	return true;
-}
-
 // Every map's contents, by map name.
-std::map<std::string, std::map<std::vector<uint8_t>, std::vector<uint8_t>>>
-maps_of(const bpf_object *obj) {
-	std::map<std::string, std::map<std::vector<uint8_t>, std::vector<uint8_t>>> all;
+std::map<std::string, MapContents> maps_of(const bpf_object *obj) {
+	std::map<std::string, MapContents> all;
 	const bpf_map *m;
 	bpf_object__for_each_map(m, obj) {
 		const int fd = bpf_map__fd(m);
 		if (fd < 0)
 			continue;
-		const size_t vsz = bpf_map__value_size(m) *
-		                   (size_t)std::max(1, libbpf_num_possible_cpus()) * 2;
-		std::vector<uint8_t> key(bpf_map__key_size(m)), next(key.size()), val(vsz);
-		auto &entries = all[bpf_map__name(m)];
-		void *prev = nullptr;
-		for (int n = 0; n < 100000 && !bpf_map_get_next_key(fd, prev, next.data()); n++) {
-			if (!bpf_map_lookup_elem(fd, next.data(), val.data()))
-				entries[next] = val;
-			key = next;
-			prev = key.data();
-		}
+		auto c = map_contents(fd, 100000);
+		all[bpf_map__name(m)] = c ? std::move(c).value() : MapContents{};
 	}
 	return all;
 }
@@ -343,43 +258,25 @@ int main(int argc, char **argv) {
 				continue;
 			}
 			std::optional<Loaded> d; // reruns the original where B differs
-			std::mt19937 rng(1);
-			bool det = true, same = true;
-			for (int i = 0; i < inputs; i++) { // all three see every packet
-				const auto pkt = packet(rng);
-				const RunResult ra = run(bpf_program__fd(a->prog), pkt);
-				const RunResult rb = run(bpf_program__fd(b->prog), pkt);
-				const RunResult rc = run(bpf_program__fd(c->prog), pkt);
-				det &= ra == rc;
-				if (!(ra == rc) || ra == rb)
-					continue;
-				// A program calling time or random helpers may agree with
-				// itself twice by chance: a difference counts only if the
-				// original gives one result on this packet, run after run.
-				if (nd && !d)
-					if (auto l = load_alone(path, name))
-						d = std::move(*l);
-				if (nd && d && !repeatable(bpf_program__fd(d->prog), pkt)) {
-					det = false;
-					continue;
-				}
-				if (same)
-					fmt::print("{} {}: input {} ({} bytes): original returned "
-					           "{} (err {}, "
-					           "{} bytes out), rewritten {} (err {}, {} bytes "
-					           "out)\n",
-					           path, name, i, pkt.size(), ra.retval, ra.err,
-					           ra.out.size(), rb.retval, rb.err, rb.out.size());
-				same = false;
-			}
+			bool tried = false;
+			ShadowTally tally;
+			shadow_inputs(
+			        bpf_program__fd(a->prog), bpf_program__fd(b->prog),
+			        bpf_program__fd(c->prog), {unsigned(inputs), 1}, nd.has_value(),
+			        [&] {
+				        if (!std::exchange(tried, true))
+					        if (auto l = load_alone(path, name))
+						        d = std::move(*l);
+				        return d ? bpf_program__fd(d->prog) : -1;
+			        },
+			        tally);
 			auto ma = maps_of(a->obj.get()), mb = maps_of(b->obj.get()),
 			     mc = maps_of(c->obj.get());
 			for (auto &[map, entries] : ma)
-				if (entries == mc[map] && entries != mb[map]) {
-					fmt::print("{} {}: map {} differs after the run\n", path,
-					           name, map);
-					same = false;
-				}
+				tally.map(map, entries, mb[map], mc[map]);
+			const bool same = !tally.different(), det = !tally.skipped();
+			if (!same)
+				fmt::print("{} {}: {}\n", path, name, tally.first_difference());
 			if (!det && same) {
 				nondet++;
 				row.verdict += ", nondeterministic (results not compared)";

@@ -71,6 +71,25 @@ TEST(Config, ErrorsNameTheKey) {
 	          std::string::npos);
 }
 
+TEST(Config, ShadowCheck) {
+	auto c = Config::parse("{}");
+	ASSERT_TRUE(c) << c.error().msg;
+	EXPECT_TRUE(c->shadow_check); // on unless turned off
+	EXPECT_EQ(c->shadow_inputs, 64u);
+	c = Config::parse(R"({"shadow_check": false, "shadow_inputs": 1000})");
+	ASSERT_TRUE(c) << c.error().msg;
+	EXPECT_FALSE(c->shadow_check);
+	EXPECT_EQ(c->shadow_inputs, 1000u);
+	EXPECT_EQ(parse_error(R"({"shadow_check": "yes"})"),
+	          "config: shadow_check: wrong type (string)");
+	EXPECT_EQ(parse_error(R"({"shadow_inputs": 0})"),
+	          "config: shadow_inputs: must be 1 .. 100000");
+	EXPECT_EQ(parse_error(R"({"shadow_inputs": 100001})"),
+	          "config: shadow_inputs: must be 1 .. 100000");
+	EXPECT_EQ(parse_error(R"({"shadow_inputs": -5})"),
+	          "config: shadow_inputs: must be a non-negative integer");
+}
+
 TEST(Config, MissingFileIsAnError) {
 	auto c = Config::load("/nonexistent/bpfrejitd.json");
 	ASSERT_FALSE(c);

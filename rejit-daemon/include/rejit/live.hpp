@@ -63,6 +63,16 @@ private:
 	std::map<std::string, Fd> btf_;
 };
 
+// What a load of a program's code needs besides the instructions, for
+// BPF_PROG_REJIT of the live program and for a standalone BPF_PROG_LOAD of
+// a copy (shadow check): fd_array (maps at the indexes the code names,
+// kinsn module BTFs at theirs) and the program's BTF with func_info.
+struct LoadAttrs {
+	std::vector<int> fd_array;
+	Fd btf; // the program's BTF, when the code has func_info
+	uint32_t btf_id = 0;
+};
+
 class LiveProg {
 public:
 	static Result<LiveProg> open(uint32_t id);
@@ -90,6 +100,14 @@ public:
 	// An fd_array index for one more map: past the program's maps and
 	// every index its kfunc calls name.
 	[[nodiscard]] Result<uint32_t> spare_map_index() const;
+	// The attributes that load `p` with `maps` (fds at the indexes of
+	// orig_map_ids; the live maps for rejit(), copies for a shadow check);
+	// kinsns and extra as for rejit(). The fds in fd_array stay owned by
+	// the caller and kinsns.
+	Result<LoadAttrs> load_attrs(const Program &p, const std::vector<int> &maps,
+	                             const Kinsns *kinsns = nullptr, int extra = -1) const;
+	// The maps the original bytecode was loaded with, in orig_map_ids order.
+	[[nodiscard]] Result<std::vector<Fd>> orig_maps() const;
 	// Does the running code use an edge-counter map (instrumented tier)?
 	[[nodiscard]] Result<bool> has_edge_counters() const;
 	// The programs in the prog_arrays it uses (it may tail-call them).
@@ -97,7 +115,6 @@ public:
 
 private:
 	LiveProg(uint32_t id, Fd fd) : id_(id), fd_(std::move(fd)) {}
-	Result<std::vector<Fd>> orig_maps() const;
 	Result<std::vector<FuncInfo>> func_info(const Program &orig) const;
 
 	uint32_t id_;
@@ -112,6 +129,12 @@ inline constexpr const char *kEdgeMapName = "rejit_edges";
 inline constexpr size_t kMaxEdgeCounters = 4096; // per-CPU values: 32 KiB at most
 Result<Fd> create_edge_map(size_t counters);
 Result<std::vector<uint64_t>> read_edge_map(int fd, size_t counters);
+
+// The last lines (about 2000 bytes) of a NUL-terminated verifier log buffer.
+std::string verifier_log_tail(std::string log);
+
+// Has the map behind fd been frozen (BPF_MAP_FREEZE)?
+bool map_frozen(int fd);
 
 // Ids of every loaded program.
 Result<std::vector<uint32_t>> live_prog_ids();

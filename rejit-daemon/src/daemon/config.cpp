@@ -108,6 +108,8 @@ Result<Config> Config::parse(std::string_view text) {
 	r.get("noise_sigmas", c.noise_sigmas);
 	r.get("max_rejits_per_minute", c.max_rejits_per_minute);
 	r.get("passes", c.passes);
+	r.get("shadow_check", c.shadow_check);
+	r.get("shadow_inputs", c.shadow_inputs);
 	r.get("rollback_on_exit", c.rollback_on_exit);
 	r.get("socket", c.socket);
 	std::string mode = fmt::format("{:o}", c.socket_mode);
@@ -128,6 +130,8 @@ Result<Config> Config::parse(std::string_view text) {
 		return bad("regression_tolerance: must be 0 .. 10");
 	if (!(c.noise_sigmas >= 0 && c.noise_sigmas <= 10))
 		return bad("noise_sigmas: must be 0 .. 10");
+	if (c.shadow_inputs < 1 || c.shadow_inputs > 100'000)
+		return bad("shadow_inputs: must be 1 .. 100000");
 	if (c.socket.empty() || c.socket[0] != '/' || c.socket.size() >= 108)
 		return bad("socket: must be an absolute path shorter than 108 bytes");
 	if (auto p = passes_by_name(c.passes); !p)

@@ -32,6 +32,8 @@ struct Config {
 	double noise_sigmas = 2;            // ... and by this many standard errors
 	unsigned max_rejits_per_minute = 30;
 	std::string passes = "all";
+	bool shadow_check = true;    // compare rewritten and original code before a re-JIT
+	unsigned shadow_inputs = 64; // packets the shadow check runs
 	bool rollback_on_exit = false;
 	std::string socket = "/run/bpfrejitd/bpfrejitd.sock";
 	unsigned socket_mode = 0660;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "rejit/live.hpp"
+#include "rejit/shadow.hpp"
 
 namespace rejit {
 namespace {
@@ -239,6 +240,7 @@ void Daemon::optimize(Record &r, uint64_t now_ms, bool budgeted) {
 	if (!passes) // validated at start; cannot happen
 		return decide_orig(State::Rejected, passes.error().str());
 	Optimized o = run_passes(*orig, *passes, *env);
+	r.shadow.clear(); // nothing checked yet for this code
 	r.explain = explain(o);
 	r.sites = o.changed();
 	r.passes.clear();
@@ -252,6 +254,19 @@ void Daemon::optimize(Record &r, uint64_t now_ms, bool budgeted) {
 	if (!r.sites)
 		return decide_orig(State::Unchanged, fmt::format("{} ({}); no pass found a site",
 		                                                 r.why, cfg_.passes));
+	r.shadow = "off";
+	if (cfg_.shadow_check) {
+		auto v = shadow_check(*p, *orig, o.prog, &kinsns_, {cfg_.shadow_inputs, 1});
+		r.shadow = v ? v->str() : "not checked: " + v.error().str();
+		if (v && v->kind == ShadowVerdict::Different) {
+			rejected_++;
+			return decide_orig(
+			        State::Rejected,
+			        fmt::format("{}; shadow check: rewritten code ({}) behaves "
+			                    "differently, not submitted: {}",
+			                    r.why, r.passes, v->why));
+		}
+	}
 	if (!budgeted && !window && !take_budget(r, now_ms))
 		return;
 	if (auto res = p->rejit(o.prog, &kinsns_); !res) {
@@ -265,10 +280,10 @@ void Daemon::optimize(Record &r, uint64_t now_ms, bool budgeted) {
 	r.after = {};
 	r.sampled = false; // the next sample starts the measurement on new code
 	decide(r, State::Measuring,
-	       fmt::format("{}; re-JITed with {} ({} sites), insns {} -> {}, jited {} -> {} "
-	                   "bytes",
-	                   r.why, r.passes, r.sites, r.insns_before, r.insns_after, r.jited_before,
-	                   r.jited_after));
+	       fmt::format("{}; shadow check {}; re-JITed with {} ({} sites), insns {} -> {}, "
+	                   "jited {} -> {} bytes",
+	                   r.why, r.shadow, r.passes, r.sites, r.insns_before, r.insns_after,
+	                   r.jited_before, r.jited_after));
 }
 
 void Daemon::rollback(Record &r, std::string why) {
@@ -316,7 +331,8 @@ json Daemon::to_json(const Record &r) {
 	        {"insns_before", r.insns_before},
 	        {"insns_after", r.insns_after},
 	        {"jited_before", r.jited_before},
-	        {"jited_after", r.jited_after}};
+	        {"jited_after", r.jited_after},
+	        {"shadow", r.shadow}};
 }
 
 json Daemon::handle(const json &req, uint64_t now_ms) {

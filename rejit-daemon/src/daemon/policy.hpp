@@ -6,6 +6,7 @@
 //   profiling --profile_intervals with runs--> (optimize) --> measuring
 //   measuring --measure_intervals with runs--> optimized | rolled-back
 //   (optimize) --no site--> unchanged;  --verifier said no--> rejected
+//   (optimize) --shadow check: behaves differently--> rejected
 //
 // Profiling runs instrumented code (edge counters, profile.hpp); with
 // profile_intervals 0, or where instrumenting is not possible, a hot
@@ -80,6 +81,7 @@ struct Record {
 	uint32_t insns_before = 0, insns_after = 0;
 	uint32_t jited_before = 0, jited_after = 0;
 	std::string explain;
+	std::string shadow; // verdict of the last shadow check ("" before any)
 
 	// Instrumented run time per call relative to the original's, 0 if none.
 	[[nodiscard]] double overhead() const {

@@ -16,15 +16,16 @@
 // entries of the index bits, where the table is linear. Where a register's
 // bits are exactly crc32c_u8(c, b) of two inputs c and b, whatever the
 // instructions and registers clang chose, the backward slice computing it
-// goes and its last instruction becomes the kinsn on the registers holding
-// c and b. Needed: the slice is register arithmetic and loads in one block;
-// nothing else reads what it computed; c and b are in registers R0-R9
-// there; a scratch register is dead; the kinsn has a native operand form on
-// this machine. Constants the slice used stay (dce removes them if dead).
+// goes and the kinsn takes its place on the registers holding c and b:
+// where the slice ends, or where it starts if clang reused the byte's
+// register in between. Needed: the slice is register arithmetic and loads
+// in one block; nothing else reads what it computed (constants it loaded,
+// such as a hoisted table pointer, stay where something else reads them);
+// c and b are in registers R0-R9 there; a scratch register is dead; the
+// kinsn has a native operand form on this machine.
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <map>
 #include <optional>
 
 #include <fmt/format.h>

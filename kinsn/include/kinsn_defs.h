@@ -8,8 +8,9 @@
  *
  * The code follows the x86-64 JIT's register mapping: BPF R1, R2, R3 are
  * rdi, rsi, rdx and the result goes to rax (R0), which is also the SysV
- * calling convention, so code + "ret" is a callable function. It may
- * clobber rcx (R4) like a call would; it writes nothing else.
+ * calling convention, so code + "ret" is a callable function. Besides rax
+ * it writes at most the kfunc's argument registers: the bpf_fastcall
+ * contract, which lets the verifier drop spills of R0-R5 around the call.
  */
 #ifndef KINSN_DEFS_H
 #define KINSN_DEFS_H
@@ -36,6 +37,7 @@ enum kinsn_cpu {
 	KINSN_CPU_ABM,	  /* lzcnt */
 	KINSN_CPU_BMI1,	  /* tzcnt, bextr */
 	KINSN_CPU_BMI2,	  /* rorx */
+	KINSN_CPU_MOVBE,  /* movbe */
 };
 
 #ifndef __KERNEL__
@@ -55,6 +57,8 @@ static inline int kinsn_user_cpu_has(enum kinsn_cpu cpu)
 		return __builtin_cpu_supports("bmi");
 	case KINSN_CPU_BMI2:
 		return __builtin_cpu_supports("bmi2");
+	case KINSN_CPU_MOVBE:
+		return __builtin_cpu_supports("movbe");
 	}
 	return 0;
 }
@@ -65,6 +69,8 @@ static inline int kinsn_user_cpu_has(enum kinsn_cpu cpu)
 struct kinsn_def {
 	const char *name; /* the kfunc */
 	u64 (*meaning)(u64 r1, u64 r2, u64 r3);
+	u8 args; /* R1 to R<args>: what the code may write besides R0 */
+	u8 load; /* 1: R1 points at the input, which the meaning reads */
 	enum kinsn_cpu cpu;
 	u8 x86_len;
 	u8 x86[KINSN_X86_MAX];
@@ -180,47 +186,52 @@ static inline u64 kinsn_bextr64(u64 x, u64 start, u64 len)
 	return l >= 64 ? x : x & ((1ull << l) - 1);
 }
 
-/* mov eax, edi = 89 f8; mov rax, rdi = 48 89 f8; mov ecx, esi = 89 f1 */
+/* mov eax, edi = 89 f8; mov rax, rdi = 48 89 f8 */
 static const struct kinsn_def kinsn_crc32c_defs[] = {
 	/* mov eax, edi; crc32 eax, sil|si|esi / crc32 rax, rsi */
-	{ "bpf_crc32c_u8", kinsn_crc32c_u8, KINSN_CPU_SSE4_2, 8,
+	{ "bpf_crc32c_u8", kinsn_crc32c_u8, 2, 0, KINSN_CPU_SSE4_2, 8,
 	  { 0x89, 0xf8, 0xf2, 0x40, 0x0f, 0x38, 0xf0, 0xc6 } },
-	{ "bpf_crc32c_u16", kinsn_crc32c_u16, KINSN_CPU_SSE4_2, 8,
+	{ "bpf_crc32c_u16", kinsn_crc32c_u16, 2, 0, KINSN_CPU_SSE4_2, 8,
 	  { 0x89, 0xf8, 0x66, 0xf2, 0x0f, 0x38, 0xf1, 0xc6 } },
-	{ "bpf_crc32c_u32", kinsn_crc32c_u32, KINSN_CPU_SSE4_2, 7,
+	{ "bpf_crc32c_u32", kinsn_crc32c_u32, 2, 0, KINSN_CPU_SSE4_2, 7,
 	  { 0x89, 0xf8, 0xf2, 0x0f, 0x38, 0xf1, 0xc6 } },
-	{ "bpf_crc32c_u64", kinsn_crc32c_u64, KINSN_CPU_SSE4_2, 8,
+	{ "bpf_crc32c_u64", kinsn_crc32c_u64, 2, 0, KINSN_CPU_SSE4_2, 8,
 	  { 0x89, 0xf8, 0xf2, 0x48, 0x0f, 0x38, 0xf1, 0xc6 } },
 };
 
 static const struct kinsn_def kinsn_bitops_defs[] = {
-	/* mov rax, rdi; mov ecx, esi; rol|ror rax, cl */
-	{ "bpf_rol64", kinsn_rol64, KINSN_CPU_BASE, 8,
-	  { 0x48, 0x89, 0xf8, 0x89, 0xf1, 0x48, 0xd3, 0xc0 } },
-	{ "bpf_ror64", kinsn_ror64, KINSN_CPU_BASE, 8,
-	  { 0x48, 0x89, 0xf8, 0x89, 0xf1, 0x48, 0xd3, 0xc8 } },
-	/* mov eax, edi; mov ecx, esi; rol|ror eax, cl */
-	{ "bpf_rol32", kinsn_rol32, KINSN_CPU_BASE, 6,
-	  { 0x89, 0xf8, 0x89, 0xf1, 0xd3, 0xc0 } },
-	{ "bpf_ror32", kinsn_ror32, KINSN_CPU_BASE, 6,
-	  { 0x89, 0xf8, 0x89, 0xf1, 0xd3, 0xc8 } },
+	/*
+	 * mov rax, rdi; xchg rcx, rsi; rol|ror rax, cl; xchg rcx, rsi: the
+	 * count goes through cl and rcx (R4) comes back, as fastcall wants.
+	 */
+	{ "bpf_rol64", kinsn_rol64, 2, 0, KINSN_CPU_BASE, 12,
+	  { 0x48, 0x89, 0xf8, 0x48, 0x87, 0xce, 0x48, 0xd3, 0xc0, 0x48, 0x87,
+	    0xce } },
+	{ "bpf_ror64", kinsn_ror64, 2, 0, KINSN_CPU_BASE, 12,
+	  { 0x48, 0x89, 0xf8, 0x48, 0x87, 0xce, 0x48, 0xd3, 0xc8, 0x48, 0x87,
+	    0xce } },
+	/* mov eax, edi; xchg rcx, rsi; rol|ror eax, cl; xchg rcx, rsi */
+	{ "bpf_rol32", kinsn_rol32, 2, 0, KINSN_CPU_BASE, 10,
+	  { 0x89, 0xf8, 0x48, 0x87, 0xce, 0xd3, 0xc0, 0x48, 0x87, 0xce } },
+	{ "bpf_ror32", kinsn_ror32, 2, 0, KINSN_CPU_BASE, 10,
+	  { 0x89, 0xf8, 0x48, 0x87, 0xce, 0xd3, 0xc8, 0x48, 0x87, 0xce } },
 	/* popcnt|lzcnt|tzcnt rax, rdi */
-	{ "bpf_popcnt64", kinsn_popcnt64, KINSN_CPU_POPCNT, 5,
+	{ "bpf_popcnt64", kinsn_popcnt64, 1, 0, KINSN_CPU_POPCNT, 5,
 	  { 0xf3, 0x48, 0x0f, 0xb8, 0xc7 } },
-	{ "bpf_clz64", kinsn_clz64, KINSN_CPU_ABM, 5,
+	{ "bpf_clz64", kinsn_clz64, 1, 0, KINSN_CPU_ABM, 5,
 	  { 0xf3, 0x48, 0x0f, 0xbd, 0xc7 } },
-	{ "bpf_ctz64", kinsn_ctz64, KINSN_CPU_BMI1, 5,
+	{ "bpf_ctz64", kinsn_ctz64, 1, 0, KINSN_CPU_BMI1, 5,
 	  { 0xf3, 0x48, 0x0f, 0xbc, 0xc7 } },
 	/* mov rax, rdx; test rdi, rdi; cmovne rax, rsi */
-	{ "bpf_select64", kinsn_select64, KINSN_CPU_BASE, 10,
+	{ "bpf_select64", kinsn_select64, 3, 0, KINSN_CPU_BASE, 10,
 	  { 0x48, 0x89, 0xd0, 0x48, 0x85, 0xff, 0x48, 0x0f, 0x45, 0xc6 } },
 	/*
-	 * movzx ecx, sil; movzx eax, dl; shl eax, 8; or eax, ecx;
+	 * movzx esi, sil; movzx eax, dl; shl eax, 8; or eax, esi;
 	 * bextr rax, rdi, rax
 	 */
-	{ "bpf_bextr64", kinsn_bextr64, KINSN_CPU_BMI1, 17,
-	  { 0x40, 0x0f, 0xb6, 0xce, 0x0f, 0xb6, 0xc2, 0xc1, 0xe0, 0x08,
-	    0x09, 0xc8, 0xc4, 0xe2, 0xf8, 0xf7, 0xc7 } },
+	{ "bpf_bextr64", kinsn_bextr64, 3, 0, KINSN_CPU_BMI1, 17,
+	  { 0x40, 0x0f, 0xb6, 0xf6, 0x0f, 0xb6, 0xc2, 0xc1, 0xe0, 0x08,
+	    0x09, 0xf0, 0xc4, 0xe2, 0xf8, 0xf7, 0xc7 } },
 };
 
 /*
@@ -234,8 +245,44 @@ static inline u64 kinsn_prefetch(u64 p, u64 u1, u64 u2)
 
 static const struct kinsn_def kinsn_prefetch_defs[] = {
 	/* prefetcht0 [rdi]; xor eax, eax */
-	{ "bpf_prefetch", kinsn_prefetch, KINSN_CPU_BASE, 5,
+	{ "bpf_prefetch", kinsn_prefetch, 1, 0, KINSN_CPU_BASE, 5,
 	  { 0x0f, 0x18, 0x0f, 0x31, 0xc0 } },
+};
+
+/* Big-endian loads: the value at p, byte-swapped; any alignment. */
+static inline u64 kinsn_load_be16(u64 p, u64 u1, u64 u2)
+{
+	u16 v;
+
+	__builtin_memcpy(&v, (const void *)(unsigned long)p, sizeof(v));
+	return __builtin_bswap16(v);
+}
+
+static inline u64 kinsn_load_be32(u64 p, u64 u1, u64 u2)
+{
+	u32 v;
+
+	__builtin_memcpy(&v, (const void *)(unsigned long)p, sizeof(v));
+	return __builtin_bswap32(v);
+}
+
+static inline u64 kinsn_load_be64(u64 p, u64 u1, u64 u2)
+{
+	u64 v;
+
+	__builtin_memcpy(&v, (const void *)(unsigned long)p, sizeof(v));
+	return __builtin_bswap64(v);
+}
+
+static const struct kinsn_def kinsn_movbe_defs[] = {
+	/* movbe ax, [rdi]; movzx eax, ax */
+	{ "bpf_load_be16", kinsn_load_be16, 1, 1, KINSN_CPU_MOVBE, 8,
+	  { 0x66, 0x0f, 0x38, 0xf0, 0x07, 0x0f, 0xb7, 0xc0 } },
+	/* movbe eax, [rdi] / movbe rax, [rdi] */
+	{ "bpf_load_be32", kinsn_load_be32, 1, 1, KINSN_CPU_MOVBE, 4,
+	  { 0x0f, 0x38, 0xf0, 0x07 } },
+	{ "bpf_load_be64", kinsn_load_be64, 1, 1, KINSN_CPU_MOVBE, 5,
+	  { 0x48, 0x0f, 0x38, 0xf0, 0x07 } },
 };
 
 /*

@@ -68,6 +68,8 @@ static inline bool kinsn_cpu_has(enum kinsn_cpu cpu)
 		return boot_cpu_has(X86_FEATURE_BMI1);
 	case KINSN_CPU_BMI2:
 		return boot_cpu_has(X86_FEATURE_BMI2);
+	case KINSN_CPU_MOVBE:
+		return boot_cpu_has(X86_FEATURE_MOVBE);
 	}
 	return false;
 }

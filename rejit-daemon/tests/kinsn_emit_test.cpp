@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 // The kinsn modules' x86-64 code, run on the host CPU (real silicon, not
 // QEMU) against the meaning the verifier and the interpreter use. The code
-// follows the SysV convention (args rdi, rsi, rdx; result rax), so the bytes
-// plus `ret` are called as a function.
+// runs inside a wrapper that loads the BPF register file into the x86
+// registers the JIT gives them and stores it back, so every register the
+// code writes is seen.
 #include <cstring>
 #include <random>
 #include <span>
@@ -34,58 +35,11 @@ const std::vector<uint64_t> kEdges = {0,           1,
                                       ~0ull,       ~0ull - 1,
                                       0x100000020, 0x12345678abcdef01ull};
 
-void check_family(std::span<const kinsn_def> defs) {
-	for (const kinsn_def &d : defs) {
-		SCOPED_TRACE(d.name);
-		ASSERT_LE(d.x86_len, KINSN_X86_MAX);
-		if (!kinsn_user_cpu_has(d.cpu)) {
-			// Said plainly: this instruction was not executed here.
-			std::printf("%s: host CPU lacks the instruction, native code NOT run\n",
-			            d.name);
-			continue;
-		}
-		const Code code(d);
-		ASSERT_NE(code.fn(), nullptr) << "mmap/mprotect: " << std::strerror(errno);
-		size_t runs = 0;
-		auto check = [&](uint64_t a, uint64_t b, uint64_t c) {
-			runs++;
-			const uint64_t want = d.meaning(a, b, c), got = code.fn()(a, b, c);
-			if (want != got)
-				ADD_FAILURE()
-				        << std::hex << d.name << "(0x" << a << ", 0x" << b << ", 0x"
-				        << c << "): native 0x" << got << ", meaning 0x" << want;
-			return want == got;
-		};
-		for (uint64_t a : kEdges)
-			for (uint64_t b : kEdges)
-				for (uint64_t c : {0ull, 1ull, 8ull, 63ull, 64ull, 200ull, ~0ull})
-					check(a, b, c);
-		std::mt19937_64 rng(42);
-		for (int i = 0; i < 200000; i++)
-			if (!check(rng(), rng() >> (rng() % 64), rng() >> (rng() % 64)))
-				break;
-		std::printf("%s: %zu inputs, native == meaning\n", d.name, runs);
-	}
-}
-
-TEST(KinsnEmit, Crc32cOnHostCpu) {
-	check_family(kinsn_crc32c_defs);
-}
-
-TEST(KinsnEmit, BitopsOnHostCpu) {
-	check_family(kinsn_bitops_defs);
-}
-
-// Random addresses, most unmapped: a prefetch must not fault on any.
-TEST(KinsnEmit, PrefetchOnHostCpu) {
-	check_family(kinsn_prefetch_defs);
-}
-
 // x86 registers of BPF R0-R10 in the x86-64 JIT.
 constexpr uint8_t kX86Reg[] = {0, 7, 6, 2, 1, 8, 3, 13, 14, 15, 5};
 constexpr int kRegs = 11;
 
-// An operand form's code wrapped into `void f(uint64_t regs[11])`: every
+// A kinsn's code wrapped into `void f(uint64_t regs[11])`: every
 // BPF register's x86 register is loaded from regs[], the kinsn runs, and
 // they are stored back. r9 (no BPF register) holds the pointer.
 std::vector<uint8_t> wrap_op(std::span<const uint8_t> kinsn) {
@@ -104,6 +58,77 @@ std::vector<uint8_t> wrap_op(std::span<const uint8_t> kinsn) {
 	move(0x89);
 	c.insert(c.end(), {0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b});
 	return c;
+}
+
+// Each call form's code on a whole register file, as the JIT runs it:
+// R0 must get the meaning and R<args+1>-R10 must keep their values (the
+// bpf_fastcall contract the verifier relies on to drop spills).
+void check_family(std::span<const kinsn_def> defs) {
+	for (const kinsn_def &d : defs) {
+		SCOPED_TRACE(d.name);
+		ASSERT_LE(d.x86_len, KINSN_X86_MAX);
+		if (!kinsn_user_cpu_has(d.cpu)) {
+			// Said plainly: this instruction was not executed here.
+			std::printf("%s: host CPU lacks the instruction, native code NOT run\n",
+			            d.name);
+			continue;
+		}
+		const Code code(wrap_op({d.x86, d.x86_len}));
+		auto native = code.as<void (*)(uint64_t *)>();
+		ASSERT_NE(native, nullptr) << "mmap/mprotect: " << std::strerror(errno);
+		std::mt19937_64 rng(42);
+		size_t runs = 0;
+		auto check = [&](uint64_t a, uint64_t b, uint64_t c) {
+			runs++;
+			uint64_t in = a, r[kRegs];
+			for (uint64_t &v : r)
+				v = rng();
+			r[1] = d.load ? uint64_t(&in) : a, r[2] = b, r[3] = c;
+			const uint64_t want = d.meaning(r[1], b, c);
+			uint64_t kept[kRegs];
+			std::memcpy(kept, r, sizeof(r));
+			native(r);
+			bool ok = want == r[0];
+			if (!ok)
+				ADD_FAILURE()
+				        << std::hex << d.name << "(0x" << a << ", 0x" << b << ", 0x"
+				        << c << "): native 0x" << r[0] << ", meaning 0x" << want;
+			for (int n = d.args + 1; n < kRegs; n++)
+				if (r[n] != kept[n]) {
+					ADD_FAILURE()
+					        << d.name << " wrote R" << n << ", not an argument";
+					ok = false;
+				}
+			return ok;
+		};
+		for (uint64_t a : kEdges)
+			for (uint64_t b : kEdges)
+				for (uint64_t c : {0ull, 1ull, 8ull, 63ull, 64ull, 200ull, ~0ull})
+					check(a, b, c);
+		for (int i = 0; i < 200000; i++)
+			if (!check(rng(), rng() >> (rng() % 64), rng() >> (rng() % 64)))
+				break;
+		std::printf("%s: %zu inputs, native == meaning, R%d-R10 kept\n", d.name, runs,
+		            d.args + 1);
+	}
+}
+
+TEST(KinsnEmit, Crc32cOnHostCpu) {
+	check_family(kinsn_crc32c_defs);
+}
+
+TEST(KinsnEmit, BitopsOnHostCpu) {
+	check_family(kinsn_bitops_defs);
+}
+
+// Random addresses, most unmapped: a prefetch must not fault on any.
+TEST(KinsnEmit, PrefetchOnHostCpu) {
+	check_family(kinsn_prefetch_defs);
+}
+
+// Loads through R1: the input sits in memory, the code reads it there.
+TEST(KinsnEmit, MovbeOnHostCpu) {
+	check_family(kinsn_movbe_defs);
 }
 
 // The plain sequence on a register file: what the verifier checks.

@@ -23,6 +23,9 @@ extern __u64 bpf_ctz64(__u64 x) __ksym;
 extern __u64 bpf_select64(__u64 cond, __u64 a, __u64 b) __ksym;
 extern __u64 bpf_bextr64(__u64 x, __u32 start, __u32 len) __ksym;
 extern __u64 bpf_prefetch(const void *p__ign) __ksym;
+extern __u32 bpf_load_be16(const __u16 *p) __ksym;
+extern __u32 bpf_load_be32(const __u32 *p) __ksym;
+extern __u64 bpf_load_be64(const __u64 *p) __ksym;
 
 struct kinsn_batch batch;
 
@@ -54,5 +57,43 @@ KINSN_TEST(bpf_select64, bpf_select64(A, B, C))
 KINSN_TEST(bpf_bextr64, bpf_bextr64(A, B, C))
 /* any address: a prefetch never faults */
 KINSN_TEST(bpf_prefetch, bpf_prefetch((const void *)A))
+/* loads: the input is in memory */
+KINSN_TEST(bpf_load_be16, bpf_load_be16((const __u16 *)&A))
+KINSN_TEST(bpf_load_be32, bpf_load_be32((const __u32 *)&A))
+KINSN_TEST(bpf_load_be64, bpf_load_be64(&A))
+
+/*
+ * The bpf_fastcall pattern a compiler emits around a call that keeps R3-R5
+ * (clang >= 20 for functions declared __attribute__((bpf_fastcall))):
+ * spills to the lowest stack slots before, fills after. The kinsn writes
+ * only R0 and its two arguments, so where the JIT emits it inline the
+ * verifier drops the six spills and fills; elsewhere they stay. ctx:
+ * struct fastcall_ctx.
+ */
+SEC("syscall") __attribute__((naked)) int fastcall_bpf_crc32c_u64(void *ctx)
+{
+	asm volatile("r6 = r1;"
+		     "r1 = *(u64 *)(r6 + 0);"
+		     "r2 = *(u64 *)(r6 + 8);"
+		     "r3 = *(u64 *)(r6 + 16);"
+		     "r4 = *(u64 *)(r6 + 24);"
+		     "r5 = *(u64 *)(r6 + 32);"
+		     "*(u64 *)(r10 - 8) = r3;"
+		     "*(u64 *)(r10 - 16) = r4;"
+		     "*(u64 *)(r10 - 24) = r5;"
+		     "call %[bpf_crc32c_u64];"
+		     "r5 = *(u64 *)(r10 - 24);"
+		     "r4 = *(u64 *)(r10 - 16);"
+		     "r3 = *(u64 *)(r10 - 8);"
+		     "*(u64 *)(r6 + 40) = r0;"
+		     "*(u64 *)(r6 + 48) = r3;"
+		     "*(u64 *)(r6 + 56) = r4;"
+		     "*(u64 *)(r6 + 64) = r5;"
+		     "r0 = 0;"
+		     "exit;"
+		     :
+		     : [bpf_crc32c_u64] "i"(bpf_crc32c_u64)
+		     : "memory");
+}
 
 char LICENSE[] SEC("license") = "GPL";

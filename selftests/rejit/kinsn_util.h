@@ -39,7 +39,8 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
-static const char *const kinsn_modules[] = { "kinsn_crc32c", "kinsn_bitops", "kinsn_prefetch" };
+static const char *const kinsn_modules[] = { "kinsn_crc32c", "kinsn_bitops", "kinsn_prefetch",
+						"kinsn_movbe" };
 
 /* Load module @name from @dir with module parameters @params. */
 static void load_module(const char *dir, const char *name, const char *params)

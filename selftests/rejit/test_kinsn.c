@@ -7,7 +7,9 @@
  *    (kinsn_defs.h), through BPF_PROG_TEST_RUN;
  * with native code the program is first re-JITed from its original
  * bytecode (BPF_PROG_REJIT, as bpfrejitd does), so that is checked too;
- * again with the modules loaded with native=0 (the JIT calls the C bodies),
+ * again with the modules loaded with native=0 (the JIT calls the C bodies);
+ * a bpf_fastcall spill/fill pattern around an inline kinsn is dropped by
+ * the verifier (kept around a real call) and R3-R5 survive either way;
  * and the negative cases: a module in use cannot be unloaded; a program
  * calling a kinsn whose module is absent does not load and says which.
  *
@@ -32,6 +34,7 @@ static const struct {
 	{ kinsn_crc32c_defs, ARRAY_SIZE(kinsn_crc32c_defs) },
 	{ kinsn_bitops_defs, ARRAY_SIZE(kinsn_bitops_defs) },
 	{ kinsn_prefetch_defs, ARRAY_SIZE(kinsn_prefetch_defs) },
+	{ kinsn_movbe_defs, ARRAY_SIZE(kinsn_movbe_defs) },
 };
 
 /* The kinsn whose name `match` accepts. */
@@ -138,6 +141,53 @@ static __u64 rnd(void)
 	return x >> (random() % 64 < 16 ? random() % 64 : 0);
 }
 
+static __u32 xlated_insns(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
+		fail("prog info: %s", strerror(errno));
+	return info.xlated_prog_len / sizeof(struct bpf_insn);
+}
+
+/*
+ * fastcall_bpf_crc32c_u64: with native code the verifier drops the three
+ * spill/fill pairs around the call (6 instructions fewer than the
+ * original bytecode), around a real call it keeps them; R0 is the CRC and
+ * R3-R5 keep their values both ways.
+ */
+static void check_fastcall(int fd, bool native)
+{
+	struct bpf_insn orig[64];
+	__u32 orig_cnt = ARRAY_SIZE(orig), xlated;
+	int run;
+
+	if (bpf_prog_get_orig_insns(fd, orig, &orig_cnt))
+		fail("fastcall: original bytecode: %s", strerror(errno));
+	xlated = xlated_insns(fd);
+	if (xlated != orig_cnt - (native ? 6 : 0))
+		fail("fastcall (%s): %u xlated insns of %u, want %u", native ? "native" : "call",
+		     xlated, orig_cnt, orig_cnt - (native ? 6 : 0));
+	srandom(2);
+	for (run = 0; run < 1000; run++) {
+		struct fastcall_ctx c = { .crc = rnd(), .v = rnd(), .r3 = rnd(), .r4 = rnd(), .r5 = rnd() };
+		/* a syscall program's ctx comes back in ctx_in */
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &c, .ctx_size_in = sizeof(c));
+
+		if (bpf_prog_test_run_opts(fd, &opts) || opts.retval)
+			fail("fastcall: test run: %s", strerror(errno));
+		if (c.out_r0 != kinsn_crc32c_u64(c.crc, c.v, 0) || c.out_r3 != c.r3 ||
+		    c.out_r4 != c.r4 || c.out_r5 != c.r5)
+			fail("fastcall (%s): crc %#llx, R3-R5 %#llx %#llx %#llx from %#llx %#llx %#llx",
+			     native ? "native" : "call", c.out_r0, c.out_r3, c.out_r4, c.out_r5, c.r3,
+			     c.r4, c.r5);
+	}
+	printf("  bpf_fastcall      %s: %u of %u insns after the verifier, 1000 runs, R0 right, R3-R5 kept\n",
+	       native ? "inline kinsn, spills and fills dropped" : "real call, spills and fills kept",
+	       xlated, orig_cnt);
+}
+
 /* Runs every test program over RUNS batches; returns inputs checked. */
 static long check_tier(const char *tier, bool native)
 {
@@ -167,6 +217,10 @@ static long check_tier(const char *tier, bool native)
 		bool inline_code, want_inline;
 		long mismatches = 0;
 
+		if (!strncmp(bpf_program__name(prog), "fastcall_", 9)) {
+			check_fastcall(fd, native);
+			continue;
+		}
 		if (!def)
 			fail("%s: no kinsn", bpf_program__name(prog));
 		/* Natively, the code the checks below run is a re-JIT's. */
@@ -198,7 +252,8 @@ static long check_tier(const char *tier, bool native)
 			if (bpf_map_lookup_elem(bpf_map__fd(bss), &zero, &batch))
 				fail("lookup .bss: %s", strerror(errno));
 			for (i = 0; i < KINSN_BATCH; i++) {
-				__u64 want = def->meaning(batch.a[i], batch.b[i], batch.c[i]);
+				__u64 a = def->load ? (__u64)(unsigned long)&batch.a[i] : batch.a[i];
+				__u64 want = def->meaning(a, batch.b[i], batch.c[i]);
 
 				if (batch.out[i] != want && mismatches++ < 5)
 					printf("  %s(%#llx, %#llx, %#llx) = %#llx, meaning %#llx\n",

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kinsn_matrix: int8 dot product and small int8 GEMM for BPF programs.
+ * kinsn_matrix: int8 dot product and small int8 and bf16 GEMM for BPF
+ * programs.
  *
  *   s64 bpf_dot_i8(const s8 *a, u32 a__sz, const s8 *b, u32 b__sz) __ksym;
  *	sum of a[i] * b[i] over the first min(a__sz, b__sz) elements
@@ -8,17 +9,25 @@
  *		     u32 shape) __ksym;
  *	C = A * B for KINSN_GEMM_SHAPE(m, n, k), A and B in ab; -EINVAL
  *	(C untouched) for a bad shape or buffers too small
+ *   int bpf_gemm_bf16(u32 *c, u32 c__sz, const u16 *ab, u32 ab__sz,
+ *		       u32 shape) __ksym;
+ *	the same with bf16 A and B and fp32 C (bits), summed in order
+ *	(kinsn_mem.h); -EBUSY (C untouched) where the FPU is not usable,
+ *	as bf16 has no integer tier
  *
  * The verifier checks the memory arguments against their sizes (BTF
- * "__sz"); the body is the kinsn. Tiers: scalar C always; AVX2 where the
- * CPU and the kernel's FPU state allow it and the caller's context may use
- * the FPU (not in every NMI or hard irq). "auto" takes AVX2 from
+ * "__sz"); the body is the kinsn. Tiers: scalar always (C; for bf16,
+ * SSE one element at a time); AVX2 where the CPU and the kernel's FPU
+ * state allow it and the caller's context may use the FPU (not in every
+ * NMI or hard irq). "auto" takes AVX2 from
  * vector_min multiply-adds on: below that, kernel_fpu_begin()/end() and
- * the horizontal sum cost more than the vector loop saves.
+ * the horizontal sum cost more than the vector loop saves (int8 only:
+ * bf16 pays for the FPU in both tiers).
  *
- * AMX: 6.12 gives kernel code no tile state: kernel_fpu_begin() neither
- * saves nor enables XTILEDATA (it is a per-task, XFD-armed feature for
- * user space), so an AMX tier would fault or corrupt a task's tiles. The
+ * AMX (AMX-INT8, AMX-BF16): 6.12 gives kernel code no tile state:
+ * kernel_fpu_begin() neither saves nor enables XTILEDATA (a per-task,
+ * XFD-armed feature for user space), so an AMX tier would fault or
+ * corrupt a task's tiles. The
  * "amx" tier is therefore refused, with the reason, on every machine.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -126,11 +135,28 @@ __bpf_kfunc int bpf_gemm_i8(s32 *c, u32 c__sz, const s8 *ab, u32 ab__sz,
 	return 0;
 }
 
+__bpf_kfunc int bpf_gemm_bf16(u32 *c, u32 c__sz, const u16 *ab, u32 ab__sz,
+			      u32 shape)
+{
+	struct kinsn_gemm_dims d;
+	bool avx2;
+
+	if (kinsn_gemm_check_elem(shape, c__sz, ab__sz, 2, &d))
+		return -EINVAL;
+	if (!irq_fpu_usable())
+		return -EBUSY;
+	/* Both tiers pay for the FPU section here, so size does not decide. */
+	avx2 = d.n >= 8 && use_avx2(U64_MAX);
+	kinsn_gemm_bf16_x86(c, ab, ab + d.m * d.k, &d, avx2);
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(matrix_ids)
 BTF_ID_FLAGS(func, bpf_dot_i8)
 BTF_ID_FLAGS(func, bpf_gemm_i8)
+BTF_ID_FLAGS(func, bpf_gemm_bf16)
 BTF_KFUNCS_END(matrix_ids)
 
 static const struct btf_kfunc_id_set matrix_set = {
@@ -138,8 +164,8 @@ static const struct btf_kfunc_id_set matrix_set = {
 	.set = &matrix_ids,
 };
 
-static const char *const matrix_names[] = { "bpf_dot_i8", "bpf_gemm_i8" };
-static void *const matrix_funcs[] = { bpf_dot_i8, bpf_gemm_i8 };
+static const char *const matrix_names[] = { "bpf_dot_i8", "bpf_gemm_i8", "bpf_gemm_bf16" };
+static void *const matrix_funcs[] = { bpf_dot_i8, bpf_gemm_i8, bpf_gemm_bf16 };
 static struct bpf_kinsn matrix_kinsns[ARRAY_SIZE(matrix_funcs)];
 
 static int __init matrix_init(void)
@@ -167,5 +193,5 @@ static void __exit matrix_exit(void)
 
 module_init(matrix_init);
 module_exit(matrix_exit);
-MODULE_DESCRIPTION("kinsn: int8 dot product and GEMM for BPF, AVX2 or scalar");
+MODULE_DESCRIPTION("kinsn: int8 dot product, int8 and bf16 GEMM for BPF, AVX2 or scalar");
 MODULE_LICENSE("GPL");

@@ -30,8 +30,8 @@ dot=$(bpftool -j kinsn show name bpf_dot_i8)
 expect_eq "bpf_dot_i8 module" "$(json '[0]["module"]' <<<"$dot")" kinsn_matrix
 expect_eq "bpf_dot_i8 forms" "$(json '[0]["forms"]' <<<"$dot")" "['call']"
 expect_eq "bpf_dot_i8 native" "$(json '[0]["native"]' <<<"$dot")" "[]"
-expect_eq "kinsns listed" "$(bpftool -j kinsn list | json '.__len__()')" 16
+expect_eq "kinsns listed" "$(bpftool -j kinsn list | json '.__len__()')" 17
 if bpftool kinsn show name nosuch 2>/dev/null; then fail "unknown kinsn listed"; fi
 rmmod kinsn_bitops kinsn_crc32c kinsn_matrix
 expect_eq "kinsns after rmmod" "$(bpftool -j kinsn list)" "[]"
-note "bpftool kinsn: 16 kinsns with module, BTF id, forms and native forms; none after rmmod"
+note "bpftool kinsn: 17 kinsns with module, BTF id, forms and native forms; none after rmmod"

@@ -91,8 +91,8 @@ void memory_kinsns(long ops) {
 	for (size_t i = 0; i < a.size(); i++)
 		a[i] = s8(i * 37 + 11), b[i] = s8(i * 91 + 5);
 	const bool avx2 = __builtin_cpu_supports("avx2"), sse42 = __builtin_cpu_supports("sse4.2");
-	std::printf("\nmemory kinsns on the host CPU: ns per call by size, scalar C vs the vector "
-	            "tier%s\n",
+	std::printf("\nmemory kinsns on the host CPU: ns per call by size, scalar tier (C; SSE "
+	            "for bf16) vs the vector tier%s\n",
 	            avx2 ? "" : " (host CPU lacks AVX2: vector tier NOT run)");
 	std::printf("%-22s %10s %12s %8s\n", "kinsn", "vector", "scalar", "ratio");
 	volatile s64 sink = 0;
@@ -120,6 +120,24 @@ void memory_kinsns(long ops) {
 		        name, avx2, std::max(100L, ops / (dim * dim * dim)),
 		        [&] { kinsn_gemm_i8(c.data(), a.data(), b.data(), &d); },
 		        [&] { kinsn_gemm_i8_x86(c.data(), a.data(), b.data(), &d); });
+	}
+	std::vector<u16> bf(2 * 32 * 32);
+	for (size_t i = 0; i < bf.size(); i++)
+		bf[i] = u16(0x3f00 + i % 256); // 0.5 .. 2
+	std::vector<u32> cf(32 * 32);
+	for (u32 dim : {8u, 16u, 32u}) {
+		const kinsn_gemm_dims d{dim, dim, dim};
+		std::snprintf(name, sizeof(name), "bpf_gemm_bf16 %ux%ux%u", dim, dim, dim);
+		row(
+		        name, avx2, std::max(100L, ops / (dim * dim * dim)),
+		        [&] {
+			        kinsn_gemm_bf16_x86(cf.data(), bf.data(), bf.data() + dim * dim, &d,
+			                            0);
+		        },
+		        [&] {
+			        kinsn_gemm_bf16_x86(cf.data(), bf.data(), bf.data() + dim * dim, &d,
+			                            1);
+		        });
 	}
 	const auto *p = reinterpret_cast<const u8 *>(a.data());
 	for (u32 n : {64u, 1500u}) {

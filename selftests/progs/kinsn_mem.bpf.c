@@ -13,6 +13,8 @@
 extern __s64 bpf_dot_i8(const __s8 *a, __u32 a__sz, const __s8 *b, __u32 b__sz) __ksym;
 extern int bpf_gemm_i8(__s32 *c, __u32 c__sz, const __s8 *ab, __u32 ab__sz,
 		       __u32 shape) __ksym;
+extern int bpf_gemm_bf16(__u32 *c, __u32 c__sz, const __u16 *ab, __u32 ab__sz,
+			 __u32 shape) __ksym;
 extern __u32 bpf_crc32c(__u32 crc, const void *buf, __u32 buf__sz) __ksym;
 
 struct kinsn_mem_batch batch;
@@ -46,6 +48,14 @@ SEC("xdp") int crc_batch(struct xdp_md *ctx)
 SEC("xdp") int gemm(struct xdp_md *ctx)
 {
 	batch.ret = bpf_gemm_i8(batch.c, sizeof(batch.c), batch.a, sizeof(batch.a), batch.shape);
+	return XDP_PASS;
+}
+
+/* bf16: A and B in a (2048 elements), C's fp32 bits in c. */
+SEC("xdp") int gemm_bf16(struct xdp_md *ctx)
+{
+	batch.ret = bpf_gemm_bf16((__u32 *)batch.c, sizeof(batch.c), (const __u16 *)batch.a,
+				  sizeof(batch.a), batch.shape);
 	return XDP_PASS;
 }
 

@@ -6,6 +6,10 @@
  *    every start alignment) and 2,000 GEMM shapes, with the module's
  *    tier set to scalar, avx2 (if the CPU has it) and auto; the module's
  *    count of vector calls proves which tier ran, call by call;
+ *  - bpf_gemm_bf16 gives the meaning's fp32 bits (any NaN for a NaN) on
+ *    2,000 shapes of moderate, tiny (subnormal products) and special
+ *    values, in each tier; its scalar tier is SSE code too (no integer
+ *    bf16), its -EBUSY where the FPU is unusable is not reached here;
  *  - bad shapes and too small buffers give -EINVAL and leave C alone; a
  *    size past the end of the memory is refused by the verifier; the amx
  *    tier and unknown tiers are refused;
@@ -26,6 +30,7 @@
 #define DOT_RUNS 6400  /* x MEM_BATCH = 102,400 vectors per tier */
 #define GEMM_RUNS 2000 /* shapes per tier */
 #define PARAMS "/sys/module/kinsn_matrix/parameters/"
+#define NO_VECTOR (1L << 62) /* vector_min of a tier that never runs AVX2 */
 
 static struct kinsn_mem_batch batch;
 static const char *obj_path, *mod_dir;
@@ -209,6 +214,80 @@ static long check_gemm(const char *tier, long vector_min)
 	return vector;
 }
 
+/*
+ * bf16 values in @p: moderate (2^-8 .. 2^8); in one round of 4 tiny
+ * (2^-70 .. 2^-60: subnormal products), in another one element of 25
+ * special or random bits.
+ */
+static void fill_bf16(__u16 *p, size_t n, int r)
+{
+	static const __u16 special[] = { 0x0000, 0x8000, 0x7f80, 0xff80, 0x7fc0, 0xffc1, 0x0001,
+					 0x807f, 0x7f7f, 0xff7f, 0x3f80, 0xbf80, 0x0080 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		__u16 sign = (rnd() & 1) << 15, mantissa = rnd() & 0x7f;
+
+		if (r % 4 == 1)
+			p[i] = sign | (57 + rnd() % 11) << 7 | mantissa;
+		else if (r % 4 == 0 && rnd() % 25 == 0)
+			p[i] = rnd() & 1 ? special[rnd() % ARRAY_SIZE(special)] : rnd();
+		else
+			p[i] = sign | (119 + rnd() % 17) << 7 | mantissa;
+	}
+}
+
+static bool fp32_nan(__u32 x)
+{
+	return (x & 0x7f800000) == 0x7f800000 && (x & 0x7fffff);
+}
+
+static long check_gemm_bf16(const char *tier, long vector_min)
+{
+	static __u32 want[MEM_C];
+	__u32 *c = (__u32 *)batch.c;
+	int fd = prog_fd("gemm_bf16"), r, bad = 0;
+	long vector = 0, elements = 0;
+
+	rnd_state = 4;
+	for (r = 0; r < GEMM_RUNS; r++) {
+		struct kinsn_gemm_dims d;
+		__u32 m = 1 + rnd() % 32, n = 1 + rnd() % 32, k = 1 + rnd() % 32, e;
+		int want_ret;
+
+		if (r % 10 == 9) /* A and B past the 4096 bytes */
+			k = 33 + rnd() % 64;
+		fill_bf16((__u16 *)batch.a, MEM_BUF / 2, r);
+		batch.shape = KINSN_GEMM_SHAPE(m, n, k);
+		memset(batch.c, 0x5a, sizeof(batch.c));
+		want_ret = kinsn_gemm_check_elem(batch.shape, sizeof(batch.c), sizeof(batch.a), 2,
+						 &d);
+		run(fd, 1);
+		if (batch.ret != want_ret)
+			fail("bpf_gemm_bf16 (%s) shape %#x: %d, want %d", tier, batch.shape,
+			     batch.ret, want_ret);
+		if (want_ret) {
+			for (e = 0; e < MEM_C; e++)
+				if (c[e] != 0x5a5a5a5a)
+					fail("bpf_gemm_bf16 (%s): refused shape %#x wrote C", tier,
+					     batch.shape);
+			bad++;
+			continue;
+		}
+		kinsn_gemm_bf16_ref(want, (__u16 *)batch.a, (__u16 *)batch.a + m * k, &d);
+		for (e = 0; e < m * n; e++)
+			if (c[e] != want[e] && !(fp32_nan(c[e]) && fp32_nan(want[e])))
+				fail("bpf_gemm_bf16 (%s) %ux%ux%u element %u: %#x, meaning %#x", tier,
+				     m, n, k, e, c[e], want[e]);
+		/* vector_min does not apply: scalar bf16 needs the FPU too */
+		vector += n >= 8 && vector_min != NO_VECTOR;
+		elements += m * n;
+	}
+	printf("  bpf_gemm_bf16 (%s): %d shapes, %ld elements of C equal, %d bad shapes refused\n",
+	       tier, GEMM_RUNS - bad, elements, bad);
+	return vector;
+}
+
 /* One tier of kinsn_matrix; vector_min is the size from which it is vector. */
 static void check_tier(const char *tier, long vector_min)
 {
@@ -220,6 +299,7 @@ static void check_tier(const char *tier, long vector_min)
 	want = check_dot(tier, vector_min);
 	printf("  bpf_dot_i8 (%s): %d vectors equal the meaning\n", tier, DOT_RUNS * MEM_BATCH);
 	want += check_gemm(tier, vector_min);
+	want += check_gemm_bf16(tier, vector_min);
 	got = read_param("vector_calls") - before;
 	printf("  tier %s: %ld calls ran the AVX2 code, want %ld\n", tier, got, want);
 	if (got != want)
@@ -335,7 +415,7 @@ int main(int argc, char **argv)
 	if (err != -EINVAL)
 		fail("tier fast: %s, want EINVAL", strerror(-err));
 
-	check_tier("scalar", 1L << 62);
+	check_tier("scalar", NO_VECTOR);
 	if (avx2) {
 		check_tier("avx2", 0);
 		check_tier("auto", read_param("vector_min"));
@@ -344,7 +424,7 @@ int main(int argc, char **argv)
 		if (err != -EOPNOTSUPP)
 			fail("tier avx2 without AVX2: %s, want EOPNOTSUPP", strerror(-err));
 		printf("  this CPU lacks AVX2: tier avx2 refused, vector code NOT run\n");
-		check_tier("auto", 1L << 62);
+		check_tier("auto", NO_VECTOR);
 	}
 	check_crc("crc32");
 	bench(avx2);

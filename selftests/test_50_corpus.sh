@@ -6,13 +6,15 @@
 # the original on generated packets (see rejit-daemon/src/rejit_corpus.cpp).
 . "$(dirname "$0")/lib.sh"
 
-# With kinsn_bitops and kinsn_crc32c loaded, the kinsn passes (rotate,
-# select, bextr, popcount, crc) run too and the kernel checks their
-# operand-form kinsns in real code. Our own test programs for the passes
-# that find nothing in the selftests (popcount, crc) are part of the corpus.
+# With kinsn_bitops, kinsn_crc32c and kinsn_movbe loaded, the kinsn passes
+# (rotate, select, bextr, popcount, crc, be-load) run too and the kernel
+# checks their operand-form kinsns in real code. Our own test programs for
+# the passes that find nothing in the selftests (popcount, crc) are part of
+# the corpus.
 insmod "$BUILD/kinsn/kinsn_bitops.ko"
 insmod "$BUILD/kinsn/kinsn_crc32c.ko"
-trap 'rmmod kinsn_bitops kinsn_crc32c 2>/dev/null || true' EXIT
+insmod "$BUILD/kinsn/kinsn_movbe.ko"
+trap 'rmmod kinsn_bitops kinsn_crc32c kinsn_movbe 2>/dev/null || true' EXIT
 debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
 [ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"
 "$BUILD/rejit-daemon/rejit-corpus" --inputs 200 "$OBJ"/corpus/*.bpf.o "${debian[@]}" \

@@ -297,7 +297,8 @@ static const struct kinsn_def kinsn_movbe_defs[] = {
  * marks the registers in the clobber mask unreadable; the interpreter and
  * JITs without an emitter run the sequence. The native code must leave
  * every register the sequence writes with the value the sequence gives,
- * except the clobbered ones.
+ * except the clobbered ones; a sequence may load (never store), and the
+ * native code then reads the same bytes.
  */
 #define KINSN_OP_MAX 48 /* plain instructions of one operand form, at most */
 
@@ -733,6 +734,99 @@ static inline int kinsn_crc32c_x86(const struct bpf_insn *op, const u8 *regs,
 }
 
 /*
+ * Big-endian load: dst = the @w-bit value at src + off, byte-swapped and
+ * zero-extended, as "ldx; be" (how bpf_ntohl(*p) compiles) names it.
+ * dst R0-R9, src R0-R10 (dst == src too: the load reads src first), off
+ * any, imm 0. The verifier checks the load as it checks any other; where
+ * src is a context or kernel object pointer, whose loads it rewrites, the
+ * sequence stays.
+ */
+static inline int kinsn_load_be_expand(const struct bpf_insn *op,
+				       struct bpf_insn *out, u16 *clobber,
+				       int w)
+{
+	u8 size = w == 16 ? BPF_H : w == 32 ? BPF_W : BPF_DW;
+
+	if (op->dst_reg > BPF_REG_9 || op->src_reg > BPF_REG_10 || op->imm)
+		return -1;
+	out[0] = kinsn_insn(BPF_LDX | BPF_MEM | size, op->dst_reg,
+			    op->src_reg, op->off, 0);
+	out[1] = kinsn_insn(BPF_ALU | BPF_END | BPF_TO_BE, op->dst_reg, 0, 0,
+			    w);
+	*clobber = 0;
+	return 2;
+}
+
+static inline int kinsn_load_be16_expand(const struct bpf_insn *op,
+					 struct bpf_insn *out, u16 *clobber)
+{
+	return kinsn_load_be_expand(op, out, clobber, 16);
+}
+
+static inline int kinsn_load_be32_expand(const struct bpf_insn *op,
+					 struct bpf_insn *out, u16 *clobber)
+{
+	return kinsn_load_be_expand(op, out, clobber, 32);
+}
+
+static inline int kinsn_load_be64_expand(const struct bpf_insn *op,
+					 struct bpf_insn *out, u16 *clobber)
+{
+	return kinsn_load_be_expand(op, out, clobber, 64);
+}
+
+/*
+ * movbe dst, [src + disp8/32]: [66] [REX] 0f 38 f0 /r, SIB for an rsp or
+ * r12 base; for 16 bits then movzx dst32, dst16 ([REX] 0f b7 /r), since
+ * movbe of 16 bits keeps the register's upper bits.
+ */
+static inline int kinsn_load_be_x86(const struct bpf_insn *op,
+				    const u8 *regs, u8 *buf, int w)
+{
+	u8 d = regs[op->dst_reg], s = regs[op->src_reg];
+	int disp8 = op->off == (signed char)op->off, n = 0;
+
+	if (w == 16)
+		buf[n++] = 0x66;
+	n += kinsn_x86_rr(buf + n, w == 64, d, s);
+	buf[n++] = 0x0f;
+	buf[n++] = 0x38;
+	buf[n++] = 0xf0;
+	buf[n++] = (disp8 ? 0x40 : 0x80) | (d & 7) << 3 | (s & 7);
+	if ((s & 7) == 4)
+		buf[n++] = 0x24;
+	if (disp8)
+		buf[n++] = (u8)op->off;
+	else
+		n += kinsn_x86_imm32(buf + n, op->off);
+	if (w == 16) {
+		n += kinsn_x86_rr(buf + n, 0, d, d);
+		buf[n++] = 0x0f;
+		buf[n++] = 0xb7;
+		buf[n++] = kinsn_modrm(d, d);
+	}
+	return n;
+}
+
+static inline int kinsn_load_be16_x86(const struct bpf_insn *op,
+				      const u8 *regs, u8 *buf)
+{
+	return kinsn_load_be_x86(op, regs, buf, 16);
+}
+
+static inline int kinsn_load_be32_x86(const struct bpf_insn *op,
+				      const u8 *regs, u8 *buf)
+{
+	return kinsn_load_be_x86(op, regs, buf, 32);
+}
+
+static inline int kinsn_load_be64_x86(const struct bpf_insn *op,
+				      const u8 *regs, u8 *buf)
+{
+	return kinsn_load_be_x86(op, regs, buf, 64);
+}
+
+/*
  * Every operand form; a module gives those of its own kfuncs (by name) to
  * kinsn_module_init().
  */
@@ -743,6 +837,12 @@ static const struct kinsn_op_def kinsn_op_defs[] = {
 	{ "bpf_bextr64", kinsn_bextr_expand, KINSN_CPU_BMI2, kinsn_bextr_x86 },
 	{ "bpf_popcnt64", kinsn_popcnt_expand, KINSN_CPU_POPCNT, kinsn_popcnt_x86 },
 	{ "bpf_crc32c_u8", kinsn_crc32c_expand, KINSN_CPU_SSE4_2, kinsn_crc32c_x86 },
+	{ "bpf_load_be16", kinsn_load_be16_expand, KINSN_CPU_MOVBE,
+	  kinsn_load_be16_x86 },
+	{ "bpf_load_be32", kinsn_load_be32_expand, KINSN_CPU_MOVBE,
+	  kinsn_load_be32_x86 },
+	{ "bpf_load_be64", kinsn_load_be64_expand, KINSN_CPU_MOVBE,
+	  kinsn_load_be64_x86 },
 };
 
 #endif /* KINSN_DEFS_H */

@@ -43,6 +43,11 @@ uint64_t trunc(uint64_t v, unsigned bits) {
 } // namespace
 
 uint64_t alu_value(const Insn &in, uint64_t dst, uint64_t src) {
+	if (BPF_OP(in.code) == BPF_END) { // a byte swap or truncation to imm bits
+		const unsigned bits = unsigned(in.imm);
+		const bool swap = in.cls() == BPF_ALU64 || BPF_SRC(in.code) == BPF_TO_BE;
+		return swap ? bswap(dst, bits) : trunc(dst, bits);
+	}
 	const bool is64 = in.cls() == BPF_ALU64;
 	const unsigned bits = is64 ? 64 : 32;
 	const bool sgn = in.off == 1; // sdiv / smod
@@ -232,17 +237,10 @@ Result<uint64_t> interpret(std::span<const Insn> prog, Memory &mem, const RunOpt
 		switch (in.cls()) {
 		case BPF_ALU:
 		case BPF_ALU64:
-			if (op == BPF_END) {
-				const unsigned bits = unsigned(in.imm);
-				const bool swap =
-				        in.cls() == BPF_ALU64 || BPF_SRC(in.code) == BPF_TO_BE;
-				r[in.dst] = swap ? bswap(r[in.dst], bits) : trunc(r[in.dst], bits);
-			} else if (op == BPF_MOV && in.off == BPF_ADDR_SPACE_CAST &&
-			           in.cls() == BPF_ALU64 && BPF_SRC(in.code) == BPF_X) {
+			if (op == BPF_MOV && in.off == BPF_ADDR_SPACE_CAST &&
+			    in.cls() == BPF_ALU64 && BPF_SRC(in.code) == BPF_X)
 				return err("arena address space casts are not modelled");
-			} else {
-				r[in.dst] = alu_value(in, r[in.dst], src);
-			}
+			r[in.dst] = alu_value(in, r[in.dst], src);
 			return {};
 		case BPF_LDX: {
 			const unsigned n = access_bytes(in.code);

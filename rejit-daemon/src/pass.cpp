@@ -32,6 +32,7 @@ std::vector<std::unique_ptr<Pass>> all_passes() {
 	v.push_back(make_select_pass());
 	v.push_back(make_popcount_pass());
 	v.push_back(make_crc_pass());
+	v.push_back(make_be_load_pass()); // after wide-load, which makes load + swap pairs
 	v.push_back(make_dce_pass());
 	return v;
 }

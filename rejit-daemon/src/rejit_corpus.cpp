@@ -19,8 +19,8 @@
 // rejected or behaved differently. Programs whose attach path the kernel
 // cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
 // apart: the kernel refuses them before verifying anything. Where the
-// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops and kinsn_crc32c
-// loaded), passes use them as the daemon does (rotate, crc, ...), module
+// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops, kinsn_crc32c and
+// kinsn_movbe loaded), passes use them as the daemon does (rotate, crc, ...), module
 // BTF in fd_array included; without, it says so once. Before the passes
 // run on a program that test runs support, a fourth instance is re-JITed
 // with edge counters (the daemon's instrumented tier; the verifier must

@@ -4,6 +4,7 @@
 // runs inside a wrapper that loads the BPF register file into the x86
 // registers the JIT gives them and stores it back, so every register the
 // code writes is seen.
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <span>
@@ -138,10 +139,16 @@ void run_plain(std::span<const bpf_insn> seq, uint64_t (&r)[kRegs]) {
 		const rejit::Insn in{b.code, b.dst_reg, b.src_reg, b.off, b.imm};
 		const uint64_t src =
 		        BPF_SRC(in.code) == BPF_X ? r[in.src] : uint64_t(int64_t(in.imm));
-		if (in.cls() == BPF_ALU || in.cls() == BPF_ALU64)
+		if (in.cls() == BPF_ALU || in.cls() == BPF_ALU64) {
 			r[in.dst] = rejit::alu_value(in, r[in.dst], src);
-		else if (rejit::jump_taken(in, r[in.dst], src))
+		} else if (in.cls() == BPF_LDX) { // the byte-swapped loads' load
+			uint64_t v = 0;
+			std::memcpy(&v, reinterpret_cast<const void *>(r[in.src] + in.off),
+			            rejit::access_bytes(in.code));
+			r[in.dst] = v;
+		} else if (rejit::jump_taken(in, r[in.dst], src)) {
 			pc += size_t(in.off);
+		}
 	}
 }
 
@@ -194,9 +201,16 @@ uint64_t random_value(std::mt19937_64 &rng) {
 	}
 }
 
+// Whether a plain sequence loads: its src register then holds a pointer.
+bool loads(std::span<const bpf_insn> seq) {
+	return std::ranges::any_of(seq,
+	                           [](const bpf_insn &b) { return BPF_CLASS(b.code) == BPF_LDX; });
+}
+
 // Every operand form's native code for many operands, register
 // allocations (each operand over R0-R10) and register values against its
-// plain sequence; the registers it clobbers are not compared.
+// plain sequence; the registers it clobbers are not compared. A form that
+// loads gets src pointing to random bytes at a random alignment.
 TEST(KinsnEmit, OperandFormsOnHostCpu) {
 	for (const kinsn_op_def &d : kinsn_op_defs) {
 		SCOPED_TRACE(d.name);
@@ -225,8 +239,15 @@ TEST(KinsnEmit, OperandFormsOnHostCpu) {
 			ASSERT_NE(native, nullptr);
 			for (int i = 0; i < 100; i++, runs++) {
 				uint64_t want[kRegs], got[kRegs];
+				uint64_t mem[3];
+				for (uint64_t &m : mem)
+					m = rng();
 				for (int r = 0; r < kRegs; r++)
 					want[r] = got[r] = random_value(rng);
+				if (loads({seq, size_t(cnt)}))
+					want[op.src_reg] = got[op.src_reg] =
+					        uint64_t(reinterpret_cast<uintptr_t>(mem)) +
+					        rng() % 17 - uint64_t(int64_t(op.off));
 				run_plain({seq, size_t(cnt)}, want);
 				native(got);
 				for (int r = 0; r < kRegs; r++) {
@@ -301,6 +322,22 @@ TEST(KinsnEmit, OperandFormsMeanTheirKfunc) {
 				ASSERT_EQ(r[3], x);
 			}
 		}
+		// byte-swapped loads: dst = the value at src + off, also for dst == src
+		const uint64_t mem[2] = {x, random_value(rng)};
+		const auto at = uint64_t(reinterpret_cast<uintptr_t>(mem)) + rng() % 9;
+		for (const auto &[expand, meaning] :
+		     {std::pair{&kinsn_load_be16_expand, &kinsn_load_be16},
+		      std::pair{&kinsn_load_be32_expand, &kinsn_load_be32},
+		      std::pair{&kinsn_load_be64_expand, &kinsn_load_be64}})
+			for (const uint8_t dst : {2, 3}) {
+				op = {}, op.dst_reg = dst, op.src_reg = 3;
+				op.off = int16_t(rng() % 200) - 100;
+				r[2] = random_value(rng), r[3] = at - uint64_t(int64_t(op.off));
+				ASSERT_EQ(expand(&op, seq, &clobber), 2);
+				ASSERT_EQ(clobber, 0);
+				run_plain({seq, 2}, r);
+				ASSERT_EQ(r[dst], meaning(at, 0, 0));
+			}
 	}
 }
 

@@ -8,8 +8,12 @@
  *    image holds one rol) and with native=0 (the plain sequence stays);
  *  - the same with constant blinding (bpf_jit_harden=2);
  *  - every operand form (rotate, select, bit-field extract, popcount,
- *    crc32c) against its plain sequence on random operands and registers,
- *    >= 100,000 register files per kinsn;
+ *    crc32c, byte-swapped loads) against its plain sequence on random
+ *    operands and registers, >= 100,000 register files per kinsn; the
+ *    loads read the stack through R10 or another pointer to it;
+ *  - a byte-swapped load through the context pointer keeps its plain
+ *    sequence (the verifier rewrites such loads), through the packet
+ *    pointer (in the benchmark) it is native;
  *  - BPF_PROG_REJIT of a program written with the plain idiom into one
  *    with the pair, as bpfrejitd does, with the module BTF in fd_array;
  *  - /sys/kernel/bpf_kinsn describes each kinsn;
@@ -66,7 +70,9 @@ static struct kinsn_mod {
 	__s16 slot;
 	struct btf *btf;
 	int fd;
-} mods[] = { { "kinsn_bitops", 1, NULL, -1 }, { "kinsn_crc32c", 2, NULL, -1 } };
+} mods[] = { { "kinsn_bitops", 1, NULL, -1 },
+	      { "kinsn_crc32c", 2, NULL, -1 },
+	      { "kinsn_movbe", 3, NULL, -1 } };
 
 static struct bpf_insn raw(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 {
@@ -116,7 +122,7 @@ static int build(struct bpf_insn *p, const struct kinsn_ref *k, bool pair, __u8 
 	return n;
 }
 
-static int fd_array[3];
+static int fd_array[4];
 
 /* Load a syscall program; -errno on failure with the verifier log in libbpf_log. */
 static int load(const struct bpf_insn *insns, int cnt)
@@ -582,6 +588,22 @@ static struct bpf_insn random_operands(void)
 	return op;
 }
 
+/* Whether a plain sequence loads (the byte-swapped loads). */
+static bool loads(const struct bpf_insn *seq, int cnt)
+{
+	int i;
+
+	for (i = 0; i < cnt; i++)
+		if (BPF_CLASS(seq[i].code) == BPF_LDX)
+			return true;
+	return false;
+}
+
+static int access_bytes(__u8 code)
+{
+	return BPF_SIZE(code) == BPF_DW ? 8 : BPF_SIZE(code) == BPF_W ? 4 : 2;
+}
+
 /* Registers an operand set names (select's compare registers too). */
 static __u16 operand_regs(const struct bpf_insn *seq, int cnt)
 {
@@ -598,12 +620,15 @@ static __u16 operand_regs(const struct bpf_insn *seq, int cnt)
 
 /*
  * for each file j: R0-R9 but @base = in[j]; the kinsn (pair or @seq);
- * out[j] = the registers but @base and the clobbered ones.
+ * out[j] = the registers but @base and the clobbered ones. A form that
+ * loads (@ptr: its src register, else -1) reads in[j][0..2], copied to
+ * the stack at fp-24 (through dst); src then points @ptr_off before it.
  */
 static int build_files(struct bpf_insn *p, const struct bpf_insn *call, const struct bpf_insn *op,
-		       const struct bpf_insn *seq, int cnt, __u16 clobber, __u8 base)
+		       const struct bpf_insn *seq, int cnt, __u16 clobber, __u8 base, int ptr,
+		       int ptr_off)
 {
-	int n = 0, j, r;
+	int n = 0, j, r, k;
 
 	if (base != BPF_REG_1)
 		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, base, BPF_REG_1, 0, 0);
@@ -611,6 +636,14 @@ static int build_files(struct bpf_insn *p, const struct bpf_insn *call, const st
 		for (r = 0; r < 10; r++)
 			if (r != base)
 				p[n++] = raw(BPF_LDX | BPF_MEM | BPF_DW, r, base, 8 * (10 * j + r), 0);
+		for (k = 0; ptr >= 0 && k < 3; k++) {
+			p[n++] = raw(BPF_LDX | BPF_MEM | BPF_DW, op->dst_reg, base, 8 * (10 * j + k), 0);
+			p[n++] = raw(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, op->dst_reg, 8 * k - 24, 0);
+		}
+		if (ptr >= 0 && ptr != BPF_REG_10) {
+			p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, ptr, BPF_REG_10, 0, 0);
+			p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_K, ptr, 0, 0, ptr_off);
+		}
 		if (seq) {
 			memcpy(p + n, seq, cnt * sizeof(*seq));
 			n += cnt;
@@ -668,23 +701,38 @@ static long check_forms(const char *tier, bool native, bool blinded)
 
 		while (sets < SETS) {
 			struct bpf_insn op = random_operands(), seq[KINSN_OP_MAX];
-			__u16 clobber = 0, used;
+			__u16 clobber = 0, used, skip;
 			int cnt = def->expand(&op, seq, &clobber), np, nq, fp, fq, run, j, r;
+			int ptr = -1, ptr_off = 0;
 			__u8 base;
 			bool want_pair;
 
 			if (cnt < 0)
 				continue;
+			if (loads(seq, cnt)) { /* at fp-24 + a (aligned, as stack accesses must be) */
+				int size = access_bytes(seq[0].code), a = size * (random() % (24 / size));
+
+				if (random() % 3 == 0)
+					op.src_reg = BPF_REG_10, op.off = a - 24;
+				else
+					op.off = random() % 141 - 70, ptr_off = a - 24 - op.off;
+				ptr = op.src_reg;
+				cnt = def->expand(&op, seq, &clobber);
+				if (cnt < 0)
+					continue;
+			}
 			used = operand_regs(seq, cnt) | clobber;
-			if (used & 1u << BPF_REG_10) /* the frame pointer: not a value */
+			if (ptr < 0 && used & 1u << BPF_REG_10) /* the frame pointer: not a value */
 				continue;
-			for (base = 0; base < 10 && used & 1u << base; base++)
+			for (base = 0; base < 10 && (used | 1u << op.src_reg) & 1u << base; base++)
 				;
 			if (base == 10)
 				continue;
 			sets++;
-			np = build_files(pair_prog, &call, &op, NULL, 0, clobber, base);
-			nq = build_files(plain_prog, &call, &op, seq, cnt, clobber, base);
+			/* not compared: clobbered registers, a pointer into the stack */
+			skip = clobber | (ptr >= 0 && ptr < BPF_REG_10 && ptr != op.dst_reg ? 1u << ptr : 0);
+			np = build_files(pair_prog, &call, &op, NULL, 0, skip, base, ptr, ptr_off);
+			nq = build_files(plain_prog, &call, &op, seq, cnt, skip, base, ptr, ptr_off);
 			fp = load(pair_prog, np);
 			if (fp < 0)
 				fail("%s %s r%d, r%d, %#x, %d: load: %s\n%s", tier, def->name,
@@ -720,10 +768,33 @@ static long check_forms(const char *tier, bool native, bool blinded)
 			close(fp);
 			close(fq);
 		}
-		printf("  %-12s %-7s %d operand sets (%d kept as pairs), %ld register files, pair == plain sequence\n",
+		printf("  %-13s %-7s %d operand sets (%d kept as pairs), %ld register files, pair == plain sequence\n",
 		       def->name, tier, sets, kept, inputs - before);
 	}
 	return inputs;
+}
+
+/*
+ * A byte-swapped load through the context pointer, whose loads the
+ * verifier rewrites for most program types: the plain sequence stays,
+ * natively too, and gives the big-endian value.
+ */
+static void check_ctx_load(void)
+{
+	unsigned char ctx[8] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
+	struct bpf_insn p[3] = { kinsn_call("bpf_load_be32"), raw(0, BPF_REG_0, BPF_REG_1, 4, 0),
+				 raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0) };
+	int fd = load(p, 3);
+
+	if (fd < 0)
+		fail("bpf_load_be32 from ctx: %s\n%s", strerror(-fd), libbpf_log);
+	if (xlated_pairs(fd))
+		fail("bpf_load_be32 from ctx kept as a pair");
+	if (bpf_prog_test_run_opts(fd, &opts) || opts.retval != 0x9abcdef0)
+		fail("bpf_load_be32 from ctx: %#x, want 0x9abcdef0", opts.retval);
+	printf("  bpf_load_be32 through the context pointer: plain sequence kept, 0x9abcdef0\n");
+	close(fd);
 }
 
 #define BENCH_OPS 64	  /* dependent operations per run */
@@ -739,7 +810,7 @@ static long check_forms(const char *tier, bool native, bool blinded)
 static int build_bench(struct bpf_insn *p, const struct bpf_insn *call, const struct bpf_insn *op,
 		       const struct bpf_insn *seq, int cnt, __u16 clobber)
 {
-	int n = 0, j, k;
+	int n = 0, j, k, short_pkt = -1;
 
 	/* values the verifier cannot know (it would prune a select's dead path) */
 	p[n++] = raw(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_1,
@@ -748,6 +819,16 @@ static int build_bench(struct bpf_insn *p, const struct bpf_insn *call, const st
 		     offsetof(struct xdp_md, rx_queue_index), 0);
 	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_3, 0, 0);
 	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_5, BPF_REG_2, 0, 0);
+	if (op->src_reg == BPF_REG_6) { /* the byte-swapped loads read the packet */
+		p[n++] = raw(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_6, BPF_REG_1,
+			     offsetof(struct xdp_md, data), 0);
+		p[n++] = raw(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_7, BPF_REG_1,
+			     offsetof(struct xdp_md, data_end), 0);
+		p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_8, BPF_REG_6, 0, 0);
+		p[n++] = raw(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_8, 0, 0, 64);
+		short_pkt = n;
+		p[n++] = raw(BPF_JMP | BPF_JGT | BPF_X, BPF_REG_8, BPF_REG_7, 0, 0);
+	}
 	for (j = 0; j < BENCH_OPS; j++) {
 		if (seq) {
 			for (k = 0; k < cnt; k++)
@@ -760,6 +841,8 @@ static int build_bench(struct bpf_insn *p, const struct bpf_insn *call, const st
 		if (clobber & 1u << BPF_REG_3)
 			p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0);
 	}
+	if (short_pkt >= 0)
+		p[short_pkt].off = n - short_pkt - 1;
 	p[n++] = raw(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, XDP_PASS);
 	p[n++] = raw(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	return n;
@@ -818,6 +901,8 @@ static struct bpf_insn bench_operands(const char *name)
 		return raw(0, BPF_REG_2, BPF_REG_3, 8, 12);
 	if (!strcmp(name, "bpf_crc32c_u8"))
 		return raw(0, BPF_REG_2, BPF_REG_3, 0, BPF_REG_5);
+	if (!strncmp(name, "bpf_load_be", 11))
+		return raw(0, BPF_REG_2, BPF_REG_6, 14, 0); /* r6: the packet */
 	return raw(0, BPF_REG_2, BPF_REG_3, 0, 13); /* rotates: r3 is the scratch */
 }
 
@@ -845,6 +930,9 @@ static void bench(void)
 			fail("bench %s: bad operands", def->name);
 		fp = load_xdp(pair_prog, build_bench(pair_prog, &call, &op, NULL, 0, clobber));
 		fq = load_xdp(plain_prog, build_bench(plain_prog, &call, &op, seq, cnt, clobber));
+		if (!strncmp(def->name, "bpf_load_be", 11) && xlated_pairs(fp) != BENCH_OPS)
+			fail("%s: %d of %d packet loads kept as pairs", def->name, xlated_pairs(fp),
+			     BENCH_OPS);
 		xp = prog_code(fp, image, &jp);
 		xq = prog_code(fq, image, &jq);
 		for (r = 0; r < BENCH_ROUNDS; r++) {
@@ -886,6 +974,7 @@ static void tier(const char *name, const char *params, bool native, long *inputs
 		check_rejit();
 		check_refusals();
 		check_no_operand_form(mods[0].btf);
+		check_ctx_load();
 		bench();
 	}
 	close_modules();

@@ -57,7 +57,7 @@ struct RunOptions {
 
 // The ISA's arithmetic, as the interpreter runs it and const-fold folds it.
 // `src` is the operand: the source register, or the immediate sign-extended
-// to 64 bits. alu_value() takes every ALU/ALU64 operation but BPF_END.
+// to 64 bits (unused by BPF_END, whose width is the immediate).
 uint64_t alu_value(const Insn &in, uint64_t dst, uint64_t src);
 bool jump_taken(const Insn &in, uint64_t dst, uint64_t src); // conditional jumps
 

@@ -18,6 +18,7 @@ std::unique_ptr<Pass> make_bextr_pass();
 std::unique_ptr<Pass> make_select_pass();
 std::unique_ptr<Pass> make_popcount_pass();
 std::unique_ptr<Pass> make_crc_pass();
+std::unique_ptr<Pass> make_be_load_pass();
 std::unique_ptr<Pass> make_dce_pass();
 
 } // namespace rejit

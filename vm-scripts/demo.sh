@@ -26,8 +26,10 @@ echo "== XDP parser xdp_flow (prog $id) attached to veth0; its original code:"
 bpftool prog show id "$id"
 
 insmod "$BUILD/kinsn/kinsn_bitops.ko"
-echo "== kinsn_bitops loaded: hardware instructions the rotate pass may use"
+insmod "$BUILD/kinsn/kinsn_movbe.ko"
+echo "== kinsn_bitops and kinsn_movbe loaded: hardware instructions the rotate and be-load passes may use"
 bpftool kinsn list name bpf_rol64
+bpftool kinsn list name bpf_load_be32
 
 cat >"$log.json" <<JSON
 {"interval_ms": 500, "min_runs": 200, "measure_intervals": 4,

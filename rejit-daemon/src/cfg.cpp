@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "rejit/cfg.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include "rejit/kinsn.hpp"
@@ -46,21 +47,29 @@ int mem_base(const Insn &in) {
 	}
 }
 
+// [off, off + size) clipped to the frame, as offsets from its start
+// (0 .. kFrame). Clipped before the granules are walked: code not yet
+// verified (and the fuzzer's) has offsets far outside the frame.
+std::pair<int64_t, int64_t> frame_range(int32_t off, unsigned size) {
+	return {std::clamp<int64_t>(int64_t(off) + kFrame, 0, kFrame),
+	        std::clamp<int64_t>(int64_t(off) + size + kFrame, 0, kFrame)};
+}
+
 } // namespace
 
 Locs Locs::stack_bytes(int32_t off, unsigned size) {
 	Locs l;
-	for (int32_t b = off; b < off + int32_t(size); b++)
-		if (b >= -kFrame && b < 0)
-			l.stack.set(size_t(b + kFrame) / 4);
+	const auto [lo, hi] = frame_range(off, size);
+	for (int64_t g = lo / 4; lo < hi && g * 4 < hi; g++)
+		l.stack.set(size_t(g));
 	return l;
 }
 
 Locs Locs::stack_covered(int32_t off, unsigned size) {
 	Locs l;
-	for (int32_t g = off; g + 4 <= off + int32_t(size); g++)
-		if (g >= -kFrame && g < 0 && (g + kFrame) % 4 == 0)
-			l.stack.set(size_t(g + kFrame) / 4);
+	const auto [lo, hi] = frame_range(off, size);
+	for (int64_t g = (lo + 3) / 4; g * 4 + 4 <= hi; g++)
+		l.stack.set(size_t(g));
 	return l;
 }
 

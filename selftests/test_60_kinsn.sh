@@ -3,7 +3,8 @@
 # to its meaning on >= 100,000 inputs with native code and with the C
 # bodies, module pinned while used, clear failure without the module; the
 # operand form (BPF_PSEUDO_KINSN_CALL) likewise, plus its refusals, its
-# sysfs description and a re-JIT into it.
+# sysfs description and a re-JIT into it; bpftool's view of the registry
+# and of an inline crc32 in a JITed image.
 . "$(dirname "$0")/lib.sh"
 
 "$OBJ/test_kinsn" "$OBJ/kinsn.bpf.o" "$BUILD/kinsn"
@@ -35,3 +36,26 @@ if bpftool kinsn show name nosuch 2>/dev/null; then fail "unknown kinsn listed";
 rmmod kinsn_bitops kinsn_crc32c kinsn_matrix
 expect_eq "kinsns after rmmod" "$(bpftool -j kinsn list)" "[]"
 note "bpftool kinsn: 17 kinsns with module, BTF id, forms and native forms; none after rmmod"
+
+# The issue's acceptance, as a user sees it: a clang-built program calling
+# bpf_crc32c_u64 is JITed to an inline crc32 instruction, which bpftool's
+# disassembly of the image shows, and no call.
+dir=/sys/fs/bpf/kinsn-jited
+for m in kinsn_crc32c kinsn_bitops kinsn_prefetch kinsn_movbe; do
+	insmod "$BUILD/kinsn/$m.ko"
+done
+trap 'rm -rf "$dir"; rmmod kinsn_crc32c kinsn_bitops kinsn_prefetch kinsn_movbe 2>/dev/null || true' EXIT
+log=$(bpftool prog loadall "$OBJ/kinsn.bpf.o" "$dir" 2>&1) || fail "bpftool prog loadall: $log"
+insns=$(bpftool prog dump jited pinned "$dir/test_bpf_crc32c_u64" | grep -E '^\s*[0-9a-f]+:')
+crc=$(grep -E '\bcrc32' <<<"$insns" | head -1 || true)
+[ -n "$crc" ] || fail "no crc32 in the JITed image of test_bpf_crc32c_u64: $insns"
+if grep -qE '\bcall' <<<"$insns"; then
+	fail "test_bpf_crc32c_u64 still calls: $(grep -E '\bcall' <<<"$insns")"
+fi
+rm -rf "$dir"
+# unpinned programs go after an RCU grace period; until then they hold the modules
+for m in kinsn_crc32c kinsn_bitops kinsn_prefetch kinsn_movbe; do
+	for _ in $(seq 50); do rmmod "$m" 2>/dev/null && break; sleep 0.2; done
+done
+expect_eq "kinsns after the programs are gone" "$(bpftool -j kinsn list)" "[]"
+note "bpftool prog dump jited test_bpf_crc32c_u64: $(sed 's/^ *//' <<<"$crc"), no call"

@@ -67,10 +67,11 @@ KINSN_TEST(bpf_load_be64, bpf_load_be64(&A))
  * (clang >= 20 for functions declared __attribute__((bpf_fastcall))):
  * spills to the lowest stack slots before, fills after. The kinsn writes
  * only R0 and its two arguments, so where the JIT emits it inline the
- * verifier drops the six spills and fills; elsewhere they stay. ctx:
- * struct fastcall_ctx.
+ * verifier drops the six spills and fills; elsewhere they stay. ctx
+ * (struct fastcall_ctx) is in r1, not a C parameter: clang leaves a
+ * naked function's parameters unnamed in BTF, which the kernel refuses.
  */
-SEC("syscall") __attribute__((naked)) int fastcall_bpf_crc32c_u64(void *ctx)
+SEC("syscall") __attribute__((naked)) int fastcall_bpf_crc32c_u64(void)
 {
 	asm volatile("r6 = r1;"
 		     "r1 = *(u64 *)(r6 + 0);"

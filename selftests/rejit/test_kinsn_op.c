@@ -601,7 +601,15 @@ static bool loads(const struct bpf_insn *seq, int cnt)
 
 static int access_bytes(__u8 code)
 {
-	return BPF_SIZE(code) == BPF_DW ? 8 : BPF_SIZE(code) == BPF_W ? 4 : 2;
+	switch (BPF_SIZE(code)) {
+	case BPF_DW:
+		return 8;
+	case BPF_W:
+		return 4;
+	case BPF_H:
+		return 2;
+	}
+	return 1;
 }
 
 /* Registers an operand set names (select's compare registers too). */

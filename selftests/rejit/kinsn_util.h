@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -31,7 +32,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	exit(1);
 }
 
-static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+static inline int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level != LIBBPF_DEBUG && libbpf_log_len < sizeof(libbpf_log))
 		libbpf_log_len += vsnprintf(libbpf_log + libbpf_log_len,
@@ -88,6 +89,30 @@ static inline void unload_modules(void)
 
 	for (i = 0; i < ARRAY_SIZE(kinsn_modules); i++)
 		unload_module_wait(kinsn_modules[i]);
+}
+
+/* A kernel BTF object's fd by name. */
+static inline int kernel_btf_fd(const char *want)
+{
+	__u32 id = 0;
+
+	while (!bpf_btf_get_next_id(id, &id)) {
+		struct bpf_btf_info info = {};
+		__u32 len = sizeof(info);
+		char name[64];
+		int fd = bpf_btf_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		info.name = (__u64)(unsigned long)name;
+		info.name_len = sizeof(name);
+		if (!bpf_btf_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
+		    !strcmp(name, want))
+			return fd;
+		close(fd);
+	}
+	fail("no BTF object %s", want);
+	return -1;
 }
 
 #endif

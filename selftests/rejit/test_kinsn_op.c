@@ -445,30 +445,6 @@ static void check_sysfs(bool native)
 	       native ? "native" : "native=0");
 }
 
-/* A kernel BTF object's fd by name. */
-static int kernel_btf_fd(const char *want)
-{
-	__u32 id = 0;
-
-	while (!bpf_btf_get_next_id(id, &id)) {
-		struct bpf_btf_info info = {};
-		__u32 len = sizeof(info);
-		char name[64];
-		int fd = bpf_btf_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		info.name = (__u64)(unsigned long)name;
-		info.name_len = sizeof(name);
-		if (!bpf_btf_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
-		    !strcmp(name, want))
-			return fd;
-		close(fd);
-	}
-	fail("no BTF object %s", want);
-	return -1;
-}
-
 /* The modules' BTFs (split on @vmlinux) and fds in fd_array; rotate ids. */
 static void open_modules(struct btf *vmlinux)
 {

@@ -7,6 +7,7 @@
 #   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
+#   make fuzz-kernel N=.. SEED=..  the BPF_PROG_REJIT fuzzer alone in the VM
 #   make export-patches regenerate kernel-patches/ and bpftool-ext/ from build/linux
 #   make check-series   checkpatch and compile check of every patch
 
@@ -15,7 +16,8 @@ SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
 .PHONY: all deps kernel-src kernel tools kinsn daemon selftests install rootfs \
-	test unit-test bench vm-test vm-test-systemd run vm-run vm-shell export-patches check-series \
+	test unit-test bench vm-test vm-test-systemd run vm-run vm-shell fuzz-kernel export-patches \
+	check-series \
 	clean distclean
 
 all: daemon selftests kinsn
@@ -92,6 +94,18 @@ vm-run: all
 
 vm-shell: all
 	@$(SCRIPTS)/vm-run.sh --shell
+
+# The BPF_PROG_REJIT fuzzer alone (selftests/rejit/fuzz_rejit.c), N cases
+# from SEED. The guest runs about FUZZ_RATE cases a second under TCG; the
+# timeout allows for half that, plus the boot.
+N ?= 100000
+SEED ?= $(shell date +%s)
+FUZZ_RATE := 600
+# N and SEED are this target's, not the kernel's or CMake's sub-makes'
+MAKEOVERRIDES := $(filter-out N=% SEED=%,$(MAKEOVERRIDES))
+fuzz-kernel: all
+	@$(SCRIPTS)/vm-run.sh --timeout $$(( 300 + 2 * $(N) / $(FUZZ_RATE) )) -- \
+		"$(BUILD)/selftests/fuzz_rejit $(N) $(SEED)"
 
 export-patches:
 	@$(SCRIPTS)/export-patches.sh

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* BPF_PROG_REJIT fuzzer, run inside the VM on the patched kernel.
  *
- *   fuzz_rejit N SEED [-v]
+ *   fuzz_rejit N SEED [FIRST] [-v]
  *
  * Four live programs with exactly known results (live_progs.h) are
  * re-JITed N times with generated candidates: random instructions,
@@ -15,7 +15,8 @@
  * and after every accepted one all live programs, must keep their id and
  * rejit count and give their known results; with their load-time code,
  * also its xlated/JITed length and tag. Each case draws from its own
- * generator, seeded by SEED and its number, so one case can be replayed.
+ * generator, seeded by SEED and its number: "fuzz_rejit 1 SEED CASE -v"
+ * replays case CASE.
  */
 #include "live_progs.h"
 
@@ -688,6 +689,7 @@ static int submit(void)
 /* ---- the run ---------------------------------------------------------------- */
 
 static unsigned long cases, refused, accepted, accepted_same, checks, failures;
+static int last_err;
 static unsigned long by_errno[1024], by_kind[NR_KINDS][2];
 static bool verbose;
 
@@ -747,6 +749,7 @@ static bool one_case(unsigned long n, __u64 seed)
 	which = below(NR_LIVE);
 	make_candidate(which);
 	err = submit();
+	last_err = err;
 	cases++;
 	by_kind[c.kind][!err]++;
 	if (err) {
@@ -801,7 +804,8 @@ static bool one_case(unsigned long n, __u64 seed)
 
 int main(int argc, char **argv)
 {
-	unsigned long n, slowest_case = 0;
+	unsigned long n, first = 0, slowest_case = 0;
+	char slowest_what[64] = "";
 	double t0, t, slowest = 0;
 	const char *what = "";
 	char why[256];
@@ -809,12 +813,17 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s N SEED [-v]\n", argv[0]);
+		fprintf(stderr, "usage: %s N SEED [FIRST] [-v]\n", argv[0]);
 		return 2;
 	}
 	n = strtoul(argv[1], NULL, 0);
 	seed = strtoull(argv[2], NULL, 0);
-	verbose = argc > 3 && !strcmp(argv[3], "-v");
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "-v"))
+			verbose = true;
+		else
+			first = strtoul(argv[i], NULL, 0);
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("fuzz_rejit: %lu cases, seed %llu\n", n, (unsigned long long)seed);
 
@@ -835,13 +844,16 @@ int main(int argc, char **argv)
 	build_pool();
 
 	t0 = now();
-	for (unsigned long i = 0; i < n; i++) {
+	for (unsigned long i = first; i < first + n; i++) {
 		t = now();
 		if (!one_case(i, seed) && failures >= 10)
 			break;
 		t = now() - t;
-		if (t > slowest)
+		if (t > slowest) {
 			slowest = t, slowest_case = i;
+			snprintf(slowest_what, sizeof(slowest_what), "%s, %s", kind_name[c.kind],
+				 last_err ? strerrorname_np(-last_err) ?: "?" : "accepted");
+		}
 	}
 	t = now() - t0;
 	if (!failures && live_check_all(why, sizeof(why))) {
@@ -858,7 +870,7 @@ int main(int argc, char **argv)
 	printf("\nby kind (refused/accepted):");
 	for (int k = 0; k < NR_KINDS; k++)
 		printf(" %s %lu/%lu", kind_name[k], by_kind[k][0], by_kind[k][1]);
-	printf("\nslowest case %lu: %.0f ms\n", slowest_case, slowest * 1e3);
+	printf("\nslowest case %lu (%s): %.0f ms\n", slowest_case, slowest_what, slowest * 1e3);
 	printf("fuzz_rejit: seed %llu: %lu cases, %lu refused, %lu accepted (%lu same-behaviour variants), "
 	       "%lu checks, %lu failures, %.1f s, %.0f cases/s\n",
 	       (unsigned long long)seed, cases, refused, accepted, accepted_same, checks, failures,

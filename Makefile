@@ -96,11 +96,11 @@ vm-shell: all
 	@$(SCRIPTS)/vm-run.sh --shell
 
 # The BPF_PROG_REJIT fuzzer alone (selftests/rejit/fuzz_rejit.c), N cases
-# from SEED. The guest runs about FUZZ_RATE cases a second under TCG; the
-# timeout allows for half that, plus the boot.
+# from SEED. The guest runs 350 to 1,000 cases a second under TCG, by the
+# host's load; the timeout allows for half of FUZZ_RATE, plus the boot.
 N ?= 100000
 SEED ?= $(shell date +%s)
-FUZZ_RATE := 600
+FUZZ_RATE := 400
 # N and SEED are this target's, not the kernel's or CMake's sub-makes'
 MAKEOVERRIDES := $(filter-out N=% SEED=%,$(MAKEOVERRIDES))
 fuzz-kernel: all

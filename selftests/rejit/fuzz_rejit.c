@@ -363,15 +363,21 @@ static void build_pool(void)
 	for (int w = 0; w < NR_LIVE; w++) {
 		struct prog *o = &pool[nr_pool++], *x;
 
-		o->which = w, o->same = true;
+		o->which = w;
+		o->same = true;
 		o->cnt = live_code[w](o->insns);
-		/* the same with map references through fd_array[0] */
+		/* the same with map references through fd_array (see default_fds) */
 		x = &pool[nr_pool++];
 		*x = *o;
 		x->idx = true;
-		for (__u32 i = 0; i < x->cnt; i++)
-			if (is_ldimm64(&x->insns[i]) && x->insns[i].src_reg == BPF_PSEUDO_MAP_FD)
-				x->insns[i].src_reg = BPF_PSEUDO_MAP_IDX, x->insns[i].imm = 0;
+		for (__u32 i = 0; i < x->cnt; i++) {
+			struct bpf_insn *m = &x->insns[i];
+
+			if (is_ldimm64(m) && m->src_reg == BPF_PSEUDO_MAP_FD) {
+				m->imm = m->imm == live_jmp_fd ? 4 : 0;
+				m->src_reg = BPF_PSEUDO_MAP_IDX;
+			}
+		}
 		for (int v = 0; v < POOL_VARIANTS; v++) {
 			x = &pool[nr_pool++];
 			*x = *o;
@@ -602,8 +608,10 @@ static void make_candidate(int which)
 {
 	memset(&c, 0, sizeof(c));
 	c.which = which;
+	/* default_fds: the live programs' maps at 0 and 4, others between */
 	for (int i = 0; i < 8; i++)
-		c.fds[i] = i == 1 ? hash_fd : i == 2 ? arr16_fd : i == 3 ? jmp_fd : counters_fd;
+		c.fds[i] = i == 1 ? hash_fd : i == 2 ? arr16_fd : i == 3 ? jmp_fd :
+			   i == 4 ? live_jmp_fd : counters_fd;
 
 	__u32 w = below(100);
 
@@ -850,7 +858,8 @@ int main(int argc, char **argv)
 			break;
 		t = now() - t;
 		if (t > slowest) {
-			slowest = t, slowest_case = i;
+			slowest = t;
+			slowest_case = i;
 			snprintf(slowest_what, sizeof(slowest_what), "%s, %s", kind_name[c.kind],
 				 last_err ? strerrorname_np(-last_err) ?: "?" : "accepted");
 		}

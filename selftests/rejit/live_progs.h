@@ -83,6 +83,8 @@ static struct live live[NR_LIVE] = {
 	[L_CGSKB] = { .name = "cgroup_skb", .type = BPF_PROG_TYPE_CGROUP_SKB },
 };
 static int counters_fd, sock_pair[2] = { -1, -1 }, raw_tp_fd = -1;
+/* an empty prog_array: the XDP program tail-calls, so new code may too */
+static int live_jmp_fd;
 
 /* the IPv4 packet gets XDP_TX and is counted, the ARP one XDP_PASS */
 static unsigned char pkt_ip[64] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00, 0x45 };
@@ -98,9 +100,15 @@ static unsigned char pkt_arp[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0
 /* Load-time code of each live program; variants of the fuzzer's pool are
  * built from the same pieces.
  */
+#define XDP_PROLOGUE 6 /* insns before the packet checks */
 static __u32 xdp_code(struct bpf_insn *p)
 {
 	struct bpf_insn c[] = {
+		MOV64_REG(R6, R1),
+		LD_MAP(R2, BPF_PSEUDO_MAP_FD, live_jmp_fd),
+		MOV64_IMM(R3, 0),
+		CALL(BPF_FUNC_tail_call), /* the slot is empty: falls through */
+		MOV64_REG(R1, R6),
 		LDX(W, R2, R1, 0),	 /* data */
 		LDX(W, R3, R1, 4),	 /* data_end */
 		MOV64_REG(R4, R2),
@@ -205,6 +213,9 @@ static int live_setup(const char **why)
 	counters_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "counters", 4, 8, NR_KEYS, NULL);
 	if (counters_fd < 0)
 		return *why = "counters map", -errno;
+	live_jmp_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "live_jmp", 4, 4, 1, NULL);
+	if (live_jmp_fd < 0)
+		return *why = "prog_array", -errno;
 	for (int i = 0; i < NR_LIVE; i++) {
 		struct live *l = &live[i];
 
@@ -283,9 +294,13 @@ static void live_drive(int which, char *why, size_t len)
 			snprintf(why, len, "xdp: ARP packet gives %u, want %u", ret, XDP_PASS);
 		break;
 	case L_SOCK:
-		if ((n = sock_pass("Pass")) != 4)
+		n = sock_pass("Pass");
+		if (n != 4) {
 			snprintf(why, len, "socket filter: 'Pass' datagram: %d, want 4", n);
-		else if ((n = sock_pass("Drop")) != -EAGAIN)
+			break;
+		}
+		n = sock_pass("Drop");
+		if (n != -EAGAIN)
 			snprintf(why, len, "socket filter: 'Drop' datagram: %d, want dropped", n);
 		break;
 	case L_RAWTP:
@@ -380,6 +395,7 @@ static void live_teardown(void)
 		if (live[i].fd > 0)
 			close(live[i].fd);
 	close(counters_fd);
+	close(live_jmp_fd);
 }
 
 #endif

@@ -591,10 +591,14 @@ static int case_pointer_into_map(void)
 	__u64 v = 0;
 	int err;
 
+	struct bpf_insn *q = p + XDP_PROLOGUE;
+
 	/* after the XADD (17): *(u64 *)(r0 + 0) = r0; the jumps over it grow */
-	memmove(&p[19], &p[18], (n - 18) * sizeof(*p));
-	p[18] = STX(DW, R0, R0, 0);
-	p[5].off++, p[8].off++, p[15].off++;
+	memmove(&q[19], &q[18], (n - XDP_PROLOGUE - 18) * sizeof(*p));
+	q[18] = STX(DW, R0, R0, 0);
+	q[5].off++;
+	q[8].off++;
+	q[15].off++;
 	err = as_load(L_XDP, p, n + 1, "counter 0 grew by", "allow_ptr_leaks");
 	bpf_map_lookup_elem(counters_fd, &key, &v);
 	snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
@@ -711,9 +715,23 @@ static int case_tail_call_other_type(void)
 	struct bpf_insn p[] = { TAIL_CALL(jmp_sock_fd) };
 
 	ASSERT(!tail_call_maps(), "setup");
-	p[1].imm = 0, p[0].imm = jmp_sock_fd;
+	p[0].imm = jmp_sock_fd;
 	/* refused after verification, when the prog_array's owner is checked */
 	return REFUSED(L_XDP, p, ARRAY_SIZE(p), .err = EINVAL);
+}
+
+/* New code may not tail-call where the live program does not: callers
+ * of skb programs save skb->cb only for programs that use it.
+ */
+static int case_tail_call_added(void)
+{
+	struct bpf_insn p[] = { TAIL_CALL(jmp_sock_fd) };
+
+	ASSERT(!tail_call_maps(), "setup");
+	p[0].imm = jmp_sock_fd;
+	p[4] = MOV64_IMM(R0, 1);
+	return REFUSED(L_CGSKB, p, ARRAY_SIZE(p), .err = EPERM, .rejit_only = true,
+		       .log = "new code uses skb->cb or tail calls");
 }
 
 static int case_tail_call_control(void)
@@ -1036,6 +1054,7 @@ int main(void)
 	run("helper_unknown", case_helper_unknown);
 	run("sleepable_helper", case_sleepable_helper);
 	run("tail_call_other_type", case_tail_call_other_type);
+	run("tail_call_added", case_tail_call_added);
 	run("tail_call_same_type (control)", case_tail_call_control);
 	run("fd_array_minus1", case_fd_array_minus1);
 	run("fd_array_closed_fd", case_fd_array_closed);

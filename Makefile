@@ -96,7 +96,7 @@ vm-shell: all
 	@$(SCRIPTS)/vm-run.sh --shell
 
 # The BPF_PROG_REJIT fuzzer alone (selftests/rejit/fuzz_rejit.c), N cases
-# from SEED. The guest runs 350 to 1,000 cases a second under TCG, by the
+# from SEED. The guest runs 300 to 1,000 cases a second under TCG, by the
 # host's load; the timeout allows for half of FUZZ_RATE, plus the boot.
 N ?= 100000
 SEED ?= $(shell date +%s)

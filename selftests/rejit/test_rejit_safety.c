@@ -659,33 +659,56 @@ static int ext_fd(struct bpf_object *o, const char *name)
 }
 
 /*
- * ext_keeps, loaded for sub_changes (which may change packet data) and
- * linked to sub_keeps too (which may not: its caller trusts a packet
- * pointer across the call), must not be re-JITed into ext_changes: the
- * re-JIT checks the new code against sub_changes only.
+ * The targets, and ext_keeps and ext_changes both loaded for sub_changes
+ * (which may change packet data); tgt_keeps's sub_keeps may not: its
+ * caller trusts a packet pointer across the call.
+ */
+struct ext_setup {
+	struct bpf_object *tgt, *keeps, *changes;
+	int changes_fd, keeps_fd;
+};
+
+static void ext_teardown(struct ext_setup *e)
+{
+	bpf_object__close(e->changes);
+	bpf_object__close(e->keeps);
+	bpf_object__close(e->tgt);
+}
+
+static int ext_setup(struct ext_setup *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->tgt = open_obj("rejit_ext_tgt.bpf.o");
+	if (!e->tgt || bpf_object__load(e->tgt))
+		return -1;
+	e->changes_fd = bpf_program__fd(bpf_object__find_program_by_name(e->tgt, "tgt_changes"));
+	e->keeps_fd = bpf_program__fd(bpf_object__find_program_by_name(e->tgt, "tgt_keeps"));
+	e->keeps = load_ext("ext_keeps", e->changes_fd, "sub_changes");
+	e->changes = load_ext("ext_changes", e->changes_fd, "sub_changes");
+	return e->keeps && e->changes ? 0 : -1;
+}
+
+/*
+ * ext_keeps, linked to sub_keeps too, must not be re-JITed into
+ * ext_changes: the re-JIT checks the new code against sub_changes only.
  */
 static int test_freplace_second_target(void)
 {
-	struct bpf_object *tgt = open_obj("rejit_ext_tgt.bpf.o"), *keeps = NULL, *changes = NULL;
 	struct bpf_link *link = NULL;
-	int changes_fd, keeps_fd, err, ret = -1;
+	struct ext_setup e;
+	int err, ret = -1;
 
-	ASSERT(tgt && !bpf_object__load(tgt), "targets");
-	changes_fd = bpf_program__fd(bpf_object__find_program_by_name(tgt, "tgt_changes"));
-	keeps_fd = bpf_program__fd(bpf_object__find_program_by_name(tgt, "tgt_keeps"));
-	keeps = load_ext("ext_keeps", changes_fd, "sub_changes");
-	changes = load_ext("ext_changes", changes_fd, "sub_changes");
-	if (!keeps || !changes) {
-		fprintf(stderr, "  %s: load extensions: %d\n", current, -errno);
+	if (ext_setup(&e)) {
+		fprintf(stderr, "  %s: load targets and extensions: %d\n", current, -errno);
 		goto out;
 	}
-	link = bpf_program__attach_freplace(bpf_object__find_program_by_name(keeps, "ext_keeps"),
-					    keeps_fd, "sub_keeps");
+	link = bpf_program__attach_freplace(bpf_object__find_program_by_name(e.keeps, "ext_keeps"),
+					    e.keeps_fd, "sub_keeps");
 	if (!link) {
 		fprintf(stderr, "  %s: link to a second target: %d\n", current, -errno);
 		goto out;
 	}
-	err = rejit_from(ext_fd(keeps, "ext_keeps"), ext_fd(changes, "ext_changes"));
+	err = rejit_from(ext_fd(e.keeps, "ext_keeps"), ext_fd(e.changes, "ext_changes"));
 	if (err != -EOPNOTSUPP || !strstr(log_buf, "another target")) {
 		fprintf(stderr, "  %s: re-JIT into code that changes packet data: %d\n%s",
 			current, err, log_buf);
@@ -694,9 +717,7 @@ static int test_freplace_second_target(void)
 	ret = 0;
 out:
 	bpf_link__destroy(link);
-	bpf_object__close(changes);
-	bpf_object__close(keeps);
-	bpf_object__close(tgt);
+	ext_teardown(&e);
 	return ret;
 }
 
@@ -707,34 +728,29 @@ out:
  */
 static int test_freplace_rejited_retarget(void)
 {
-	struct bpf_object *tgt = open_obj("rejit_ext_tgt.bpf.o"), *keeps = NULL, *changes = NULL;
 	struct bpf_link *link = NULL, *home = NULL;
-	int changes_fd, keeps_fd, err, ret = -1;
 	struct bpf_program *p;
+	struct ext_setup e;
+	int err, ret = -1;
 
-	ASSERT(tgt && !bpf_object__load(tgt), "targets");
-	changes_fd = bpf_program__fd(bpf_object__find_program_by_name(tgt, "tgt_changes"));
-	keeps_fd = bpf_program__fd(bpf_object__find_program_by_name(tgt, "tgt_keeps"));
-	keeps = load_ext("ext_keeps", changes_fd, "sub_changes");
-	changes = load_ext("ext_changes", changes_fd, "sub_changes");
-	if (!keeps || !changes) {
-		fprintf(stderr, "  %s: load extensions: %d\n", current, -errno);
+	if (ext_setup(&e)) {
+		fprintf(stderr, "  %s: load targets and extensions: %d\n", current, -errno);
 		goto out;
 	}
-	err = rejit_from(ext_fd(keeps, "ext_keeps"), ext_fd(changes, "ext_changes"));
+	err = rejit_from(ext_fd(e.keeps, "ext_keeps"), ext_fd(e.changes, "ext_changes"));
 	if (err) {
 		fprintf(stderr, "  %s: re-JIT for its own target: %d\n%s", current, err, log_buf);
 		goto out;
 	}
-	p = bpf_object__find_program_by_name(keeps, "ext_keeps");
-	link = bpf_program__attach_freplace(p, keeps_fd, "sub_keeps");
+	p = bpf_object__find_program_by_name(e.keeps, "ext_keeps");
+	link = bpf_program__attach_freplace(p, e.keeps_fd, "sub_keeps");
 	err = link ? 0 : -errno;
 	if (err != -EOPNOTSUPP) {
 		fprintf(stderr, "  %s: re-JITed extension linked to a second target: %d\n",
 			current, err);
 		goto out;
 	}
-	home = bpf_program__attach_freplace(p, changes_fd, "sub_changes");
+	home = bpf_program__attach_freplace(p, e.changes_fd, "sub_changes");
 	if (!home) {
 		fprintf(stderr, "  %s: link to its own target: %d\n", current, -errno);
 		goto out;
@@ -743,9 +759,7 @@ static int test_freplace_rejited_retarget(void)
 out:
 	bpf_link__destroy(home);
 	bpf_link__destroy(link);
-	bpf_object__close(changes);
-	bpf_object__close(keeps);
-	bpf_object__close(tgt);
+	ext_teardown(&e);
 	return ret;
 }
 

@@ -731,7 +731,7 @@ static int case_tail_call_added(void)
 	p[0].imm = jmp_sock_fd;
 	p[4] = MOV64_IMM(R0, 1);
 	return REFUSED(L_CGSKB, p, ARRAY_SIZE(p), .err = EPERM, .rejit_only = true,
-		       .log = "new code uses skb->cb or tail calls");
+		       .log = "skb->cb or tail calls, not saved");
 }
 
 static int case_tail_call_control(void)

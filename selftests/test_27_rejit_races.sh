@@ -1,0 +1,48 @@
+#!/bin/bash
+# BPF_PROG_REJIT racing on purpose (test_rejit_races.c says how): links
+# attached and detached, the last fd closed mid-re-JIT, prog_array slots
+# emptied and refilled, fentry/fexit attached and detached, two re-JITers,
+# info readers and id walkers, each against a program being re-JITed over
+# and over. Then no BPF symbols or program allocations left behind, and no
+# splat in the kernel log lines the test added. REJIT_RACES_SCALE (percent,
+# default 100) scales the counts.
+. "$(dirname "$0")/lib.sh"
+
+# "addr type name<TAB>[bpf]": programs and trampolines. The XDP dispatcher's
+# image (bpf_dispatcher_xdp) comes with the first XDP attach and stays.
+bpf_sym_names() {
+	grep -P '\t\[bpf\]$' /proc/kallsyms | awk '{print $3}' | grep -v '^bpf_dispatcher_' |
+		sort || true
+}
+bpf_syms() { bpf_sym_names | wc -l; }
+prog_allocs() { grep -c bpf_prog_alloc /proc/vmallocinfo || true; }
+settle() { sleep 2; } # RCU grace periods and deferred frees
+
+# Re-JITed images get kallsyms entries too: exercise add/delete.
+echo 1 >/proc/sys/net/core/bpf_jit_kallsyms
+settle
+syms0=$(bpf_syms) allocs0=$(prog_allocs) names0=$(bpf_sym_names)
+before=$(dmesg | wc -l)
+
+rc=0
+"$OBJ/test_rejit_races" "$OBJ" "${REJIT_RACES_SCALE:-100}" || rc=$?
+
+splats=$(dmesg | tail -n +"$((before + 1))" |
+	grep -E 'BUG:|WARNING:|Oops|KASAN|circular locking|inconsistent lock state|sleeping function called from invalid context|general protection|int3' ||
+	true)
+if [ -n "$splats" ]; then
+	dmesg | tail -n +"$((before + 1))" | head -120
+	fail "kernel splat during the races"
+fi
+[ $rc -eq 0 ] || fail "test_rejit_races failed"
+
+settle
+syms1=$(bpf_syms) allocs1=$(prog_allocs)
+note "after all programs closed: bpf symbols $syms0 -> $syms1, bpf_prog allocations $allocs0 -> $allocs1"
+if [ "$syms1" != "$syms0" ]; then
+	echo "$names0" >/tmp/bpf-syms-before
+	bpf_sym_names >/tmp/bpf-syms-after
+	diff /tmp/bpf-syms-before /tmp/bpf-syms-after || true
+fi
+expect_eq "bpf symbols left behind" "$((syms1 - syms0))" 0
+expect_eq "bpf_prog allocations left behind" "$((allocs1 - allocs0))" 0

@@ -36,6 +36,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "harness.h"
 #include "rejit_util.h"
 
 /* linux/filter.h's instruction macros are not UAPI */
@@ -43,22 +44,7 @@
 	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = DST, .imm = IMM })
 #define BPF_EXIT_INSN() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
 
-static int passed, failed;
-static const char *current;
 
-#define CHECK(cond, fmt, ...)                                                  \
-	({                                                                     \
-		int __ok = !!(cond);                                           \
-		if (!__ok)                                                     \
-			fprintf(stderr, "  %s:%d %s: " fmt "\n", __FILE__,     \
-				__LINE__, current, ##__VA_ARGS__);             \
-		__ok;                                                          \
-	})
-#define ASSERT(cond, fmt, ...)                                                 \
-	do {                                                                   \
-		if (!CHECK(cond, fmt, ##__VA_ARGS__))                          \
-			return -1;                                             \
-	} while (0)
 
 /* keys of the "counters" map, as in progs/rejit.bpf.c */
 enum {
@@ -68,14 +54,6 @@ enum {
 
 static struct bpf_object *obj;
 static int counters_fd, jmp_fd;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int prog_fd(const char *name)
 {
@@ -1309,19 +1287,6 @@ static int test_stress_parallel(void)
 }
 
 static int stress_rejits = 10000;
-
-static void run(const char *name, int (*fn)(void))
-{
-	current = name;
-	if (fn() == 0) {
-		printf("ok   %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s\n", name);
-		failed++;
-	}
-	fflush(stdout);
-}
 
 static int stress_one(void)
 {

@@ -15,30 +15,16 @@
  *
  *   test_rejit_hostile
  */
-#include "live_progs.h"
+#include "live_progs.h" /* first: _GNU_SOURCE */
+#include "harness.h"
 
 #include <bpf/btf.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <time.h>
 
-static int passed, failed, findings;
-static const char *current;
-static char detail[512];
+static int findings;
 
-#define CHECK(cond, fmt, ...)                                                  \
-	({                                                                     \
-		int __ok = !!(cond);                                           \
-		if (!__ok)                                                     \
-			fprintf(stderr, "  %s:%d %s: " fmt "\n", __FILE__,     \
-				__LINE__, current, ##__VA_ARGS__);             \
-		__ok;                                                          \
-	})
-#define ASSERT(cond, fmt, ...)                                                 \
-	do {                                                                   \
-		if (!CHECK(cond, fmt, ##__VA_ARGS__))                          \
-			return -1;                                             \
-	} while (0)
 
 static char log_buf[1 << 16];
 /* 1, or BPF_LOG_STATS (messages, no instruction trace) where a trace of
@@ -965,29 +951,6 @@ static int case_log_read_only(void)
 }
 
 /* ---- driver ------------------------------------------------------------------ */
-
-static void run(const char *name, int (*fn)(void))
-{
-	struct timespec t0, t1;
-	double secs;
-
-	current = name;
-	detail[0] = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (fn() == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-		printf("ok   %-28s %s", name, detail);
-		if (secs >= 1)
-			printf(" (%.1f s)", secs);
-		printf("\n");
-		passed++;
-	} else {
-		printf("FAIL %s\n", name);
-		failed++;
-	}
-	fflush(stdout);
-}
 
 int main(void)
 {

@@ -53,28 +53,14 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 
+#include "harness.h"
 #include "rejit_util.h"
 
 #define MOV64_IMM(DST, IMM)                                                    \
 	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = DST, .imm = IMM })
 
-static int passed, failed;
-static const char *current;
 static int scale = 100; /* percent of the default counts */
 
-#define CHECK(cond, fmt, ...)                                                  \
-	({                                                                     \
-		int __ok = !!(cond);                                           \
-		if (!__ok)                                                     \
-			fprintf(stderr, "  %s:%d %s: " fmt "\n", __FILE__,     \
-				__LINE__, current, ##__VA_ARGS__);             \
-		__ok;                                                          \
-	})
-#define ASSERT(cond, fmt, ...)                                                 \
-	do {                                                                   \
-		if (!CHECK(cond, fmt, ##__VA_ARGS__))                          \
-			return -1;                                             \
-	} while (0)
 
 /* In a thread: the first failure goes to t->why, and the thread stops. */
 #define TFAIL(t, fmt, ...)                                                     \
@@ -100,14 +86,6 @@ static int n_of(int n)
 {
 	n = (long)n * scale / 100;
 	return n > 0 ? n : 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static struct bpf_program *prog(const char *name)
@@ -1082,21 +1060,6 @@ static int bpf_syms(void)
 	if (f)
 		fclose(f);
 	return n;
-}
-
-static void run(const char *name, int (*fn)(void))
-{
-	double t0 = now_ms();
-
-	current = name;
-	if (fn() == 0) {
-		printf("ok   %s (%.1f s)\n", name, (now_ms() - t0) / 1e3);
-		passed++;
-	} else {
-		printf("FAIL %s\n", name);
-		failed++;
-	}
-	fflush(stdout);
 }
 
 int main(int argc, char **argv)

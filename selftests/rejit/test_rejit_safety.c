@@ -43,6 +43,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "harness.h"
 #include "rejit_util.h"
 
 #define INSN(CODE, DST, SRC, OFF, IMM)                                                   \
@@ -64,18 +65,6 @@
 	INSN(BPF_LD | BPF_DW | BPF_IMM, D, 0, 0, (__u32)(V)),                            \
 		INSN(0, 0, 0, 0, (__u32)((__u64)(V) >> 32))
 #define CNT(a) ((__u32)ARRAY_SIZE(a))
-
-static int passed, failed;
-static const char *current;
-
-#define ASSERT(cond, fmt, ...)                                                           \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "  %s:%d %s: " fmt "\n", __FILE__, __LINE__,     \
-				current, ##__VA_ARGS__);                                 \
-			return -1;                                                       \
-		}                                                                        \
-	} while (0)
 
 static char log_buf[1 << 16];
 static int fd_array[4]; /* [1] kinsn_bitops, [2] kinsn_movbe */
@@ -843,19 +832,6 @@ static int test_other_user(void)
 	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	       "child: %d (11: re-JITed root's program, 13: not its own)", WEXITSTATUS(status));
 	return 0;
-}
-
-static void run(const char *name, int (*fn)(void))
-{
-	current = name;
-	if (fn() == 0) {
-		printf("ok   %s\n", name);
-		passed++;
-	} else {
-		printf("FAIL %s\n", name);
-		failed++;
-	}
-	fflush(stdout);
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,9 @@
 set -euo pipefail
 
 OBJ=${BUILD:?}/selftests
+# The kinsn modules built for the running kernel (vm-run.sh exports it:
+# build/kinsn-debug under the debug kernel).
+KINSN_DIR=${KINSN_DIR:-$BUILD/kinsn}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "  $*"; }
 
@@ -47,4 +50,29 @@ veth_pair() {
 	ip -n "$ns" addr add "$net.2/24" dev "$dev-peer"
 	ip -n "$ns" link set "$dev-peer" up
 	ip -n "$ns" link set lo up
+}
+
+# Kernel images in /proc/kallsyms ("addr t name<TAB>[bpf]"): programs and
+# trampolines. The XDP dispatcher's image comes with the first XDP attach
+# and stays.
+bpf_sym_names() {
+	grep -P '\t\[bpf\]$' /proc/kallsyms | awk '{print $3}' | grep -v '^bpf_dispatcher_' |
+		sort || true
+}
+bpf_syms() { bpf_sym_names | wc -l; }
+prog_allocs() { grep -c bpf_prog_alloc /proc/vmallocinfo || true; }
+
+# The splats among the kernel log lines after the first $1: "before=$(dmesg
+# | wc -l)", run the test, then "[ -z "$(splats_since "$before")" ]".
+splats_since() {
+	dmesg | tail -n +"$(($1 + 1))" |
+		grep -E 'BUG:|WARNING:|Oops|KASAN|circular locking|inconsistent lock state|sleeping function called from invalid context|general protection|int3|rcu.*stall' ||
+		true
+}
+
+# Fail with the kernel log lines after the first $1 if they show a splat.
+no_splats_since() {
+	[ -n "$(splats_since "$1")" ] || return 0
+	dmesg | tail -n +"$(($1 + 1))" | head -120
+	fail "kernel splat"
 }

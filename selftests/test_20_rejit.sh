@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 kmemleak=/sys/kernel/debug/kmemleak
-bpf_syms() { grep -c ' \[bpf\]$' /proc/kallsyms || true; }
-prog_allocs() { grep -c bpf_prog_alloc /proc/vmallocinfo || true; }
 settle() { sleep 2; } # RCU grace periods and deferred frees
 
 # Re-JITed images get kallsyms entries too: exercise add/delete.

@@ -8,14 +8,6 @@
 # default 100) scales the counts.
 . "$(dirname "$0")/lib.sh"
 
-# "addr type name<TAB>[bpf]": programs and trampolines. The XDP dispatcher's
-# image (bpf_dispatcher_xdp) comes with the first XDP attach and stays.
-bpf_sym_names() {
-	grep -P '\t\[bpf\]$' /proc/kallsyms | awk '{print $3}' | grep -v '^bpf_dispatcher_' |
-		sort || true
-}
-bpf_syms() { bpf_sym_names | wc -l; }
-prog_allocs() { grep -c bpf_prog_alloc /proc/vmallocinfo || true; }
 settle() { sleep 2; } # RCU grace periods and deferred frees
 
 # Re-JITed images get kallsyms entries too: exercise add/delete.
@@ -27,13 +19,7 @@ before=$(dmesg | wc -l)
 rc=0
 "$OBJ/test_rejit_races" "$OBJ" "${REJIT_RACES_SCALE:-100}" || rc=$?
 
-splats=$(dmesg | tail -n +"$((before + 1))" |
-	grep -E 'BUG:|WARNING:|Oops|KASAN|circular locking|inconsistent lock state|sleeping function called from invalid context|general protection|int3' ||
-	true)
-if [ -n "$splats" ]; then
-	dmesg | tail -n +"$((before + 1))" | head -120
-	fail "kernel splat during the races"
-fi
+no_splats_since "$before"
 [ $rc -eq 0 ] || fail "test_rejit_races failed"
 
 settle

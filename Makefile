@@ -2,6 +2,7 @@
 #
 #   make run            build everything, boot the patched kernel, run the demo
 #   make test           build everything, host unit tests + VM tests
+#   make test-debug     VM tests on a KASAN/lockdep build of the same kernel
 #   make bench          kinsn tables: host CPU (native vs C body, vector vs scalar),
 #                       VM (pair vs plain, vector vs scalar)
 #   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
@@ -16,6 +17,7 @@ SCRIPTS := $(CURDIR)/vm-scripts
 CMAKE_BUILD := $(BUILD)/rejit-daemon
 
 .PHONY: all deps kernel-src kernel tools kinsn daemon selftests install rootfs \
+	kernel-debug kinsn-debug test-debug \
 	test unit-test bench vm-test vm-test-systemd run vm-run vm-shell fuzz-kernel export-patches \
 	check-series \
 	clean distclean
@@ -67,6 +69,21 @@ bench: all
 vm-test: all
 	@VM_APPEND="kmemleak=on $$VM_APPEND" $(SCRIPTS)/vm-run.sh --timeout 3600 -- \
 		"TESTS='$(TESTS)' $(CURDIR)/selftests/run-vm-tests.sh"
+
+# The same tree as a second, debug kernel (vm-scripts/kernel-debug.config on
+# top of kernel.config: KASAN, lockdep, ...) in build/kernel-debug, with its
+# modules in build/modroot-debug and its kinsn modules in build/kinsn-debug;
+# user space is shared. test-debug runs the VM tests but bpf_jit and corpus
+# on it and fails on any kernel splat (vm-scripts/test-debug.sh). Not part
+# of "make test": it takes much longer.
+kernel-debug: kernel-src
+	@FLAVOUR=debug $(SCRIPTS)/build-kernel.sh
+
+kinsn-debug: kernel-debug
+	@FLAVOUR=debug $(SCRIPTS)/build-kinsn.sh
+
+test-debug: daemon selftests kinsn-debug
+	@TESTS='$(TESTS)' $(SCRIPTS)/test-debug.sh
 
 # The Debian image with systemd as PID 1 (cached).
 rootfs: deps

@@ -36,7 +36,7 @@ cleanup() {
 	rmmod kinsn_bitops 2>/dev/null || true
 }
 trap cleanup EXIT
-insmod "$BUILD/kinsn/kinsn_bitops.ko"
+insmod "$KINSN_DIR/kinsn_bitops.ko"
 
 cli() { "$D/bpfrejit" -s "$sock" "$@"; }
 field() { cli -j list | python3 -c "import json,sys

@@ -22,7 +22,7 @@ cleanup() {
 	rmmod kinsn_bitops 2>/dev/null || true
 }
 trap cleanup EXIT
-insmod "$BUILD/kinsn/kinsn_bitops.ko"
+insmod "$KINSN_DIR/kinsn_bitops.ko"
 
 mkdir -p "$dir"
 bpftool prog loadall "$OBJ/workload.bpf.o" "$dir/p" pinmaps "$dir/maps"

@@ -11,9 +11,9 @@
 # checks their operand-form kinsns in real code. Our own test programs for
 # the passes that find nothing in the selftests (popcount, crc) are part of
 # the corpus.
-insmod "$BUILD/kinsn/kinsn_bitops.ko"
-insmod "$BUILD/kinsn/kinsn_crc32c.ko"
-insmod "$BUILD/kinsn/kinsn_movbe.ko"
+insmod "$KINSN_DIR/kinsn_bitops.ko"
+insmod "$KINSN_DIR/kinsn_crc32c.ko"
+insmod "$KINSN_DIR/kinsn_movbe.ko"
 trap 'rmmod kinsn_bitops kinsn_crc32c kinsn_movbe 2>/dev/null || true' EXIT
 debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
 [ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"

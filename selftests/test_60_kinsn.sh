@@ -7,15 +7,15 @@
 # and of an inline crc32 in a JITed image.
 . "$(dirname "$0")/lib.sh"
 
-"$OBJ/test_kinsn" "$OBJ/kinsn.bpf.o" "$BUILD/kinsn"
-"$OBJ/test_kinsn_op" "$BUILD/kinsn"
-"$OBJ/test_kinsn_mem" "$OBJ/kinsn_mem.bpf.o" "$BUILD/kinsn"
+"$OBJ/test_kinsn" "$OBJ/kinsn.bpf.o" "$KINSN_DIR"
+"$OBJ/test_kinsn_op" "$KINSN_DIR"
+"$OBJ/test_kinsn_mem" "$OBJ/kinsn_mem.bpf.o" "$KINSN_DIR"
 dmesg | grep -o 'kinsn_matrix: tier amx: .*' | tail -1 | sed 's/^/  /'
 
 # bpftool kinsn: the registry as users see it, plain and JSON.
-insmod "$BUILD/kinsn/kinsn_bitops.ko"
-insmod "$BUILD/kinsn/kinsn_crc32c.ko" native=0
-insmod "$BUILD/kinsn/kinsn_matrix.ko"
+insmod "$KINSN_DIR/kinsn_bitops.ko"
+insmod "$KINSN_DIR/kinsn_crc32c.ko" native=0
+insmod "$KINSN_DIR/kinsn_matrix.ko"
 trap 'rmmod kinsn_bitops kinsn_crc32c kinsn_matrix 2>/dev/null || true' EXIT
 bpftool kinsn list | sed 's/^/  /'
 rol=$(bpftool -j kinsn show name bpf_rol64)
@@ -42,7 +42,7 @@ note "bpftool kinsn: 17 kinsns with module, BTF id, forms and native forms; none
 # disassembly of the image shows, and no call.
 dir=/sys/fs/bpf/kinsn-jited
 for m in kinsn_crc32c kinsn_bitops kinsn_prefetch kinsn_movbe; do
-	insmod "$BUILD/kinsn/$m.ko"
+	insmod "$KINSN_DIR/$m.ko"
 done
 trap 'rm -rf "$dir"; rmmod kinsn_crc32c kinsn_bitops kinsn_prefetch kinsn_movbe 2>/dev/null || true' EXIT
 log=$(bpftool prog loadall "$OBJ/kinsn.bpf.o" "$dir" 2>&1) || fail "bpftool prog loadall: $log"

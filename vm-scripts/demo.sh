@@ -25,8 +25,8 @@ id=$(bpftool -j prog show pinned "$dir/progs/xdp_flow" | json '["id"]')
 echo "== XDP parser xdp_flow (prog $id) attached to veth0; its original code:"
 bpftool prog show id "$id"
 
-insmod "$BUILD/kinsn/kinsn_bitops.ko"
-insmod "$BUILD/kinsn/kinsn_movbe.ko"
+insmod "$KINSN_DIR/kinsn_bitops.ko"
+insmod "$KINSN_DIR/kinsn_movbe.ko"
 echo "== kinsn_bitops and kinsn_movbe loaded: hardware instructions the rotate and be-load passes may use"
 bpftool kinsn list name bpf_rol64
 bpftool kinsn list name bpf_load_be32

@@ -4,8 +4,15 @@
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 SRC=$BUILD/linux		# kernel git work tree (pristine base + series)
-KOBJ=$BUILD/kernel		# out-of-tree kernel objects
-MODROOT=$BUILD/modroot		# modules_install destination
+# FLAVOUR=debug: the same tree built as a second kernel with
+# vm-scripts/kernel-debug.config on top of kernel.config (make test-debug);
+# its objects, modules and kinsn modules have their own directories.
+FLAVOUR=${FLAVOUR:-}
+sfx=${FLAVOUR:+-$FLAVOUR}
+KOBJ=${KOBJ:-$BUILD/kernel$sfx}		# out-of-tree kernel objects
+MODROOT=${MODROOT:-$BUILD/modroot$sfx}	# modules_install destination
+KINSN_DIR=${KINSN_DIR:-$BUILD/kinsn$sfx}	# kinsn modules built against $KOBJ
+unset sfx
 TOOLS=$BUILD/tools		# libbpf + bpftool built from $SRC
 JOBS=${JOBS:-$(nproc)}
 

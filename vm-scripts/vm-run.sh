@@ -5,18 +5,21 @@
 #   vm-run.sh [--shell | --systemd] [--timeout SEC] [--mem SIZE] [--smp N] [CMD]
 #
 # The guest's root is this machine's root, read-only over virtio-9p, so host
-# binaries and the repository (same path) are visible in the guest. $BUILD/vm/
+# binaries and the repository (same path) are visible in the guest. $VM_DIR/
 # share is mounted read-write at the same path and exported to the command
 # as $VM_SHARE: that is how files come back. The kernel's modules are bound
-# over /lib/modules and the tree-built bpftool comes first in $PATH.
-# The serial log is saved as $BUILD/vm/serial.log.
+# over /lib/modules, the tree-built bpftool comes first in $PATH and
+# $KINSN_DIR (the kinsn modules built for this kernel) is exported.
+# The serial log is saved as $VM_DIR/serial.log.
 #
 # With --systemd the root is instead the Debian image of make-rootfs.sh with
 # systemd as PID 1 (and the repository shared at its host path); the command
 # runs as a systemd unit once the system is up (systemd-init.sh).
 #
 # Environment: VM_ACCEL=kvm|tcg (default: kvm if /dev/kvm works),
-# VM_TIMEOUT (seconds, default 900), VM_APPEND (extra kernel parameters).
+# VM_TIMEOUT (seconds, default 900), VM_APPEND (extra kernel parameters),
+# VM_DIR (serial log and share, default $BUILD/vm), FLAVOUR=debug (boot
+# build/kernel-debug, see lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -39,7 +42,7 @@ cmd="$*"
 [ $systemd -eq 0 ] || [ $shell -eq 0 ] || die "--shell and --systemd do not go together"
 
 kernel=$KOBJ/arch/x86/boot/bzImage
-[ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel' first"
+[ -f "$kernel" ] || die "no kernel at $kernel: run 'make kernel${FLAVOUR:+-$FLAVOUR}' first"
 release=$(kernel_release)
 
 # KVM only when a guest really boots with it (some hosts expose a /dev/kvm
@@ -82,16 +85,17 @@ tcg) cpu=max accel_opts=tcg,thread=single ;;
 *) die "VM_ACCEL must be kvm or tcg" ;;
 esac
 
-share=$BUILD/vm/share
+vmdir=${VM_DIR:-$BUILD/vm}
+share=$vmdir/share
 ctl=$(mktemp -d "$share/.ctl.XXXXXX" 2>/dev/null ||
 	{ mkdir -p "$share" && mktemp -d "$share/.ctl.XXXXXX"; })
 trap 'rm -rf "$ctl"' EXIT
-serial=$BUILD/vm/serial.log
+serial=$vmdir/serial.log
 
 printf '%s\n' "$cmd" >"$ctl/cmd"
 cat >"$ctl/env" <<ENV
 export PATH=$TOOLS/bpftool:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export REPO=$REPO BUILD=$BUILD VM_SHARE=$share
+export REPO=$REPO BUILD=$BUILD VM_SHARE=$share KINSN_DIR=$KINSN_DIR
 export HOME=/root TERM=${TERM:-linux} LANG=C.UTF-8
 export VM_CWD=$PWD VM_SHELL=$shell
 PS1='\u@\h:\w# '
@@ -99,7 +103,9 @@ ENV
 
 root_opts=trans=virtio,version=9p2000.L,msize=524288,cache=loose
 append="console=ttyS0 root=/dev/root rootfstype=9p rootflags=$root_opts ro"
-append+=" panic=-1 oops=panic quiet loglevel=4"
+# no_timer_check: under TCG on a loaded host the IO-APIC timer check can
+# fail and panic the boot ("IO-APIC + timer doesn't work!").
+append+=" panic=-1 oops=panic quiet loglevel=4 no_timer_check"
 append+=" VM_CTL=$ctl VM_MODROOT=$MODROOT/lib/modules ${VM_APPEND:-}"
 root=/ extra=()
 if [ $systemd -eq 1 ]; then

@@ -16,6 +16,8 @@ PKGS=(
 	# rejit-daemon (libclang-rt: libFuzzer for the fuzz target)
 	cmake pkg-config libgtest-dev libgmock-dev libfmt-dev nlohmann-json3-dev libsystemd-dev
 	libclang-rt-19-dev
+	# rejit-bench: x86-64 disassembly of JIT images for native replay
+	libcapstone-dev
 )
 
 missing=()

@@ -15,7 +15,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +28,15 @@ namespace rejit::bench {
 enum class Kind { xdp, tc, cgroup_skb };
 std::string_view kind_name(Kind k); // "xdp", "tc", "cgroup_skb"
 std::optional<Kind> kind_from_prog_type(uint32_t prog_type);
+std::optional<Kind> kind_from_name(std::string_view name);
+
+// Where the result slot starts in what BPF_PROG_TEST_RUN is handed:
+// cgroup_skb programs see the packet from its network header, the kernel
+// pulls a 14-byte Ethernet header first (bench.h, BENCH_L3_OFF).
+size_t slot_offset(Kind k);
+// The packet BPF_PROG_TEST_RUN gets for an input: [Ethernet header for
+// cgroup_skb (IPv4)], 8 zero bytes (the result slot), the input.
+std::vector<uint8_t> test_packet(Kind k, std::span<const uint8_t> input);
 
 // Offsets the JIT compiled context accesses to, from the guest's vmlinux
 // BTF: the replay builds contexts with this layout.
@@ -64,7 +75,9 @@ struct MapDump {
 	std::string name;
 	uint32_t type = 0, key_size = 0, value_size = 0, max_entries = 0, flags = 0;
 	bool frozen = false;
-	std::vector<uint8_t> value; // element 0 of a frozen array, else empty
+	// Element 0 of a single-element array (frozen or not: .data and .bss
+	// start with it), read right after the load; else empty.
+	std::vector<uint8_t> value;
 };
 
 struct ProgDump {

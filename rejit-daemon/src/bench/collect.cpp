@@ -127,8 +127,8 @@ Result<std::vector<std::pair<uint64_t, std::string>>> kallsyms() {
 		if (std::sscanf(line.c_str(), "%llx %c %511s", &addr, &type, name) == 3)
 			syms.emplace_back(addr, name);
 	}
-	if (syms.empty() || std::all_of(syms.begin(), syms.end(),
-	                                [](const auto &s) { return s.first == 0; }))
+	if (syms.empty() ||
+	    std::all_of(syms.begin(), syms.end(), [](const auto &s) { return s.first == 0; }))
 		return make_error(EPERM, "/proc/kallsyms shows no addresses (not root?)");
 	std::stable_sort(syms.begin(), syms.end(),
 	                 [](const auto &a, const auto &b) { return a.first < b.first; });
@@ -203,7 +203,8 @@ Result<std::vector<MapDump>> dump_maps(const LiveProg &live) {
 			d.value.resize(mi.value_size);
 			const uint32_t key = 0;
 			if (bpf_map_lookup_elem(m.get(), &key, d.value.data()))
-				return sys_error(fmt::format("map {} ({}): lookup", mi.id, mi.name));
+				return sys_error(
+				        fmt::format("map {} ({}): lookup", mi.id, mi.name));
 		}
 		out.push_back(std::move(d));
 	}
@@ -244,17 +245,17 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 		n++;
 		if (spec.prog.empty() ? true : spec.prog == bpf_program__name(it)) {
 			if (prog && spec.prog.empty())
-				return make_error(EINVAL,
-				                  fmt::format("{}: {} programs; name one as {}:PROG",
-				                              spec.path, n, spec.path));
+				return make_error(
+				        EINVAL, fmt::format("{}: {} programs; name one as {}:PROG",
+				                            spec.path, n, spec.path));
 			prog = it;
 		}
 	}
 	if (!prog)
-		return make_error(ENOENT, spec.prog.empty()
-		                                  ? fmt::format("{}: no program", spec.path)
-		                                  : fmt::format("{}: no program {}", spec.path,
-		                                                spec.prog));
+		return make_error(ENOENT,
+		                  spec.prog.empty()
+		                          ? fmt::format("{}: no program", spec.path)
+		                          : fmt::format("{}: no program {}", spec.path, spec.prog));
 	bpf_object__for_each_program(it, obj.get()) bpf_program__set_autoload(it, it == prog);
 	p.prog_type = bpf_program__type(prog);
 	const auto kind = kind_from_prog_type(p.prog_type);
@@ -324,8 +325,8 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 
 } // namespace
 
-Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input,
-                             uint32_t repeat, uint32_t *duration) {
+Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input, uint32_t repeat,
+                             uint32_t *duration) {
 	std::vector<uint8_t> pkt = test_packet(k, input);
 	std::vector<uint8_t> out(pkt.size() + 512);
 	__sk_buff ctx{}, ctx_out{};
@@ -348,9 +349,10 @@ Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input
 	r.retval = o.retval;
 	if (k == Kind::xdp) {
 		if (o.data_size_out < 8)
-			return make_error(EINVAL, fmt::format("the program left {} bytes of packet, "
-			                                      "no result slot",
-			                                      o.data_size_out));
+			return make_error(EINVAL,
+			                  fmt::format("the program left {} bytes of packet, "
+			                              "no result slot",
+			                              o.data_size_out));
 		std::memcpy(&r.result, out.data(), 8); // x86: little-endian like the slot
 	} else {
 		r.result = uint64_t(ctx_out.cb[1]) << 32 | ctx_out.cb[0];
@@ -364,14 +366,16 @@ Result<std::vector<std::vector<uint8_t>>> read_inputs(const std::string &dir,
                                                       const std::string &name) {
 	std::vector<std::vector<uint8_t>> ins;
 	for (size_t k = 0;; k++) {
-		const fs::path p = fs::path(dir) / (k ? fmt::format("{}.in.{}", name, k) : name + ".in");
+		const fs::path p =
+		        fs::path(dir) / (k ? fmt::format("{}.in.{}", name, k) : name + ".in");
 		std::ifstream f(p, std::ios::binary);
 		if (!f)
 			break;
-		ins.emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+		ins.emplace_back(std::istreambuf_iterator<char>(f),
+		                 std::istreambuf_iterator<char>());
 		if (ins.back().size() > 1500)
-			return make_error(EFBIG, fmt::format("{}: {} bytes, at most 1500", p.string(),
-			                                     ins.back().size()));
+			return make_error(EFBIG, fmt::format("{}: {} bytes, at most 1500",
+			                                     p.string(), ins.back().size()));
 	}
 	if (ins.empty()) {
 		// splitmix64 from seed 0, bench.h's bench_fill(buf, 64, 0)

@@ -221,7 +221,8 @@ CtxLayout ctx_from(const json &j) {
 
 Result<void> write_prog(const ProgDump &p, const fs::path &dir, json &out) {
 	if (!safe_name(p.name))
-		return make_error(EINVAL, fmt::format("program name \"{}\" is not a file name", p.name));
+		return make_error(EINVAL,
+		                  fmt::format("program name \"{}\" is not a file name", p.name));
 	std::error_code ec;
 	fs::create_directories(dir, ec);
 	if (ec)
@@ -282,13 +283,14 @@ Result<ProgDump> read_prog(const json &j, const fs::path &top) {
 	ProgDump p;
 	p.name = j.at("name").get<std::string>();
 	if (!safe_name(p.name))
-		return make_error(EINVAL, fmt::format("program name \"{}\" is not a file name", p.name));
+		return make_error(EINVAL,
+		                  fmt::format("program name \"{}\" is not a file name", p.name));
 	const fs::path dir = top / p.name;
 	p.object = j.at("object").get<std::string>();
 	const auto kind = kind_from_name(j.at("kind").get<std::string>());
 	if (!kind)
-		return make_error(EINVAL, fmt::format("{}: unknown kind {}", p.name,
-		                                      j.at("kind").dump()));
+		return make_error(EINVAL,
+		                  fmt::format("{}: unknown kind {}", p.name, j.at("kind").dump()));
 	p.kind = *kind;
 	p.prog_type = j.at("prog_type");
 	const auto sizes = j.at("inputs").get<std::vector<size_t>>();
@@ -309,7 +311,8 @@ Result<ProgDump> read_prog(const json &j, const fs::path &top) {
 	p.kernel_stock = results_from(j.at("kernel_stock"));
 	p.kernel_rejit = results_from(j.at("kernel_rejit"));
 	for (const json &ps : j.at("passes"))
-		p.passes.emplace_back(ps.at("pass").get<std::string>(), ps.at("sites").get<size_t>());
+		p.passes.emplace_back(ps.at("pass").get<std::string>(),
+		                      ps.at("sites").get<size_t>());
 	p.rejit_error = j.at("rejit_error").get<std::string>();
 	auto orig = read_vec<bpf_insn>(dir / "orig.insns", j.at("orig_insns").get<size_t>());
 	if (!orig)
@@ -351,8 +354,8 @@ Result<void> write_dump(const Dump &d, const std::string &dir) {
 	std::vector<std::string> seen;
 	for (const ProgDump &p : d.progs) {
 		if (std::find(seen.begin(), seen.end(), p.name) != seen.end())
-			return make_error(EEXIST, fmt::format("two programs named {} (from {})", p.name,
-			                                      p.object));
+			return make_error(EEXIST, fmt::format("two programs named {} (from {})",
+			                                      p.name, p.object));
 		seen.push_back(p.name);
 		json pj;
 		if (auto r = write_prog(p, fs::path(dir) / p.name, pj); !r)
@@ -367,8 +370,8 @@ Result<void> write_dump(const Dump &d, const std::string &dir) {
 		if (!f)
 			return io_error(fs::path(dir) / "kallsyms", "write failed");
 	}
-	const json top = {{"kernel", d.kernel}, {"cpu", d.cpu}, {"ctx", ctx_json(d.ctx)},
-	                  {"progs", progs}};
+	const json top = {
+	        {"kernel", d.kernel}, {"cpu", d.cpu}, {"ctx", ctx_json(d.ctx)}, {"progs", progs}};
 	const std::string text = top.dump(1, '\t') + "\n";
 	return write_bytes(fs::path(dir) / "dump.json", text.data(), text.size());
 }
@@ -391,7 +394,8 @@ Result<Dump> read_dump(const std::string &dir) {
 			d.progs.push_back(std::move(p).value());
 		}
 	} catch (const json::exception &e) {
-		return make_error(EINVAL, fmt::format("{}: {}", (top / "dump.json").string(), e.what()));
+		return make_error(EINVAL,
+		                  fmt::format("{}: {}", (top / "dump.json").string(), e.what()));
 	}
 	std::ifstream ks(top / "kallsyms");
 	if (!ks)

@@ -2,7 +2,7 @@
 // rejit-corpus: prove the passes on BPF objects nobody here wrote. Runs on
 // the patched kernel (make test does it in the VM).
 //
-//   rejit-corpus [--inputs N] OBJECT...
+//   rejit-corpus [--inputs N] [--source LABEL] OBJECT... [--source LABEL OBJECT...]...
 //
 // For every program of every object: the passes run on the bytecode as
 // libbpf would load it; where they change something, the program is loaded
@@ -26,6 +26,12 @@
 // with edge counters (the daemon's instrumented tier; the verifier must
 // accept that code too) and runs the same packets, so the layout pass gets
 // a real edge profile.
+//
+// Code size: every changed program's xlated instructions and JITed bytes
+// (jited_prog_len) before (the load-time image) and after the re-JIT, and
+// per source (the LABEL of --source before its objects; "objects" without
+// one) the totals and the geomean of after/before over the programs the
+// verifier accepted.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -124,28 +130,72 @@ std::map<std::string, MapContents> maps_of(const bpf_object *obj) {
 }
 
 struct Row {
-	std::string name, type, verdict;
+	std::string source, name, type, verdict;
 	size_t sites = 0;
 	uint32_t insns_before = 0, insns_after = 0, jited_before = 0, jited_after = 0;
 };
 
 int usage() {
-	fmt::print(stderr, "usage: rejit-corpus [--inputs N] OBJECT...\n");
+	fmt::print(stderr, "usage: rejit-corpus [--inputs N] [--source LABEL] OBJECT... "
+	                   "[--source LABEL OBJECT...]...\n");
 	return 2;
 }
+
+// Code size of the accepted rewrites of one source.
+struct SizeTally {
+	size_t objects = 0, programs = 0, measured = 0;
+	uint64_t jited_before = 0, jited_after = 0;
+	double log_insns = 0, log_jited = 0, worst_insns = 0, worst_jited = 0;
+
+	void add(const Row &r) {
+		const double ri = double(r.insns_after) / r.insns_before;
+		const double rj = double(r.jited_after) / r.jited_before;
+		log_insns += std::log(ri), log_jited += std::log(rj);
+		worst_insns = std::max(worst_insns, ri), worst_jited = std::max(worst_jited, rj);
+		jited_before += r.jited_before, jited_after += r.jited_after;
+		measured++;
+	}
+	void add(const SizeTally &t) {
+		objects += t.objects, programs += t.programs, measured += t.measured;
+		jited_before += t.jited_before, jited_after += t.jited_after;
+		log_insns += t.log_insns, log_jited += t.log_jited;
+		worst_insns = std::max(worst_insns, t.worst_insns);
+		worst_jited = std::max(worst_jited, t.worst_jited);
+	}
+	[[nodiscard]] double geo_insns() const { return std::exp(log_insns / measured); }
+	[[nodiscard]] double geo_jited() const { return std::exp(log_jited / measured); }
+};
 
 } // namespace
 
 int main(int argc, char **argv) {
 	int inputs = 200;
-	std::vector<std::string> paths;
+	// (object, source label), in command-line order
+	std::vector<std::pair<std::string, std::string>> paths;
+	std::vector<std::string> sources; // labels in order of appearance
+	std::string source = "objects";
 	for (int i = 1; i < argc; i++) {
-		if (std::string(argv[i]) == "--inputs" && i + 1 < argc)
+		const std::string a = argv[i];
+		if (a == "--inputs" && i + 1 < argc) {
 			inputs = std::atoi(argv[++i]);
-		else if (argv[i][0] == '-')
+		} else if (a == "--source" && i + 1 < argc) {
+			source = argv[++i];
+			// one word: the size table is read by scripts column by column
+			if (source.empty() || source == "all" ||
+			    source.find_first_of(" \t\n") != std::string::npos) {
+				fmt::print(stderr,
+				           "rejit-corpus: --source '{}': a label is one word, not "
+				           "'all'\n",
+				           source);
+				return 2;
+			}
+		} else if (a[0] == '-') {
 			return usage();
-		else
-			paths.emplace_back(argv[i]);
+		} else {
+			paths.emplace_back(a, source);
+			if (std::find(sources.begin(), sources.end(), source) == sources.end())
+				sources.push_back(source);
+		}
 	}
 	if (paths.empty() || inputs <= 0)
 		return usage();
@@ -176,14 +226,17 @@ int main(int argc, char **argv) {
 	std::map<std::string, size_t> sites_per_pass;
 	ProfileStats profiled;
 	std::vector<Row> rows;
-	for (const std::string &path : paths) {
+	std::map<std::string, SizeTally> sizes; // by source
+	for (const auto &[path, src] : paths) {
 		auto progs = object_programs(path);
 		if (!progs)
 			continue; // not an object libbpf can open (reported by count)
 		objects++;
+		sizes[src].objects++;
 		std::vector<std::string> names;
 		for (const ObjectProgram &op : *progs) {
 			programs++;
+			sizes[src].programs++;
 			PassEnv env = op.env;
 			env.kinsns = offline_kinsns;
 			if (op.prog && run_passes(*op.prog, passes, env).changed())
@@ -209,8 +262,9 @@ int main(int argc, char **argv) {
 			changed++;
 			for (const PassReport &r : o.reports)
 				sites_per_pass[r.pass] += r.changed();
-			Row row{name, libbpf_bpf_prog_type_str(bpf_program__type(a->prog)) ?: "?",
-			        "", o.changed()};
+			Row row{src, name,
+			        libbpf_bpf_prog_type_str(bpf_program__type(a->prog)) ?: "?", "",
+			        o.changed()};
 			auto b = load_alone(path, name);
 			auto live_b = b ? LiveProg::from_fd(bpf_program__fd(b->prog))
 			                : Result<LiveProg>(b.error());
@@ -291,23 +345,20 @@ int main(int argc, char **argv) {
 		}
 	}
 
-	fmt::print("\n{:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", "program", "type", "sites", "insns",
-	           "jited", "verifier, test run");
-	double log_insns = 0, log_jited = 0, worst_insns = 0, worst_jited = 0;
-	size_t measured = 0;
+	fmt::print("\n{:<10} {:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", "source", "program", "type",
+	           "sites", "insns", "jited", "verifier, test run");
 	for (const Row &r : rows) {
-		fmt::print("{:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", r.name.substr(0, 28), r.type,
-		           r.sites, fmt::format("{}->{}", r.insns_before, r.insns_after),
+		fmt::print("{:<10} {:<28} {:<14} {:>5} {:>11} {:>11}  {}\n", r.source,
+		           r.name.substr(0, 28), r.type, r.sites,
+		           fmt::format("{}->{}", r.insns_before, r.insns_after),
 		           fmt::format("{}->{}", r.jited_before, r.jited_after), r.verdict);
-		if (r.insns_before && r.jited_before && r.verdict.starts_with("accepted")) {
-			const double ri = double(r.insns_after) / r.insns_before;
-			const double rj = double(r.jited_after) / r.jited_before;
-			log_insns += std::log(ri), log_jited += std::log(rj);
-			worst_insns = std::max(worst_insns, ri),
-			worst_jited = std::max(worst_jited, rj);
-			measured++;
-		}
+		if (r.insns_before && r.jited_before && r.verdict.starts_with("accepted"))
+			sizes[r.source].add(r);
 	}
+	SizeTally all;
+	for (const auto &[src, t] : sizes)
+		all.add(t);
+	const size_t measured = all.measured;
 	fmt::print("\ncorpus: {} objects, {} programs; {} changed by the passes offline, {} of "
 	           "them loadable alone\n",
 	           objects, programs, offline_changed, loadable);
@@ -327,7 +378,22 @@ int main(int argc, char **argv) {
 	if (measured)
 		fmt::print("xlated insns after/before: geomean {:.3f}, worst {:.3f}; JITed bytes: "
 		           "geomean {:.3f}, worst {:.3f}\n",
-		           std::exp(log_insns / measured), worst_insns,
-		           std::exp(log_jited / measured), worst_jited);
+		           all.geo_insns(), all.worst_insns, all.geo_jited(), all.worst_jited);
+	// Per source, over the rewrites the verifier accepted; the "all" row
+	// is the sum (and the geomean) of the rows above it.
+	fmt::print("\ncode size per source (accepted rewrites; before = load-time image, after = "
+	           "re-JIT):\n{:<10} {:>7} {:>8} {:>8} {:>12} {:>12} {:>10} {:>10} {:>10}\n",
+	           "source", "objects", "programs", "measured", "jited-before", "jited-after",
+	           "geo-jited", "worst", "geo-insns");
+	auto size_row = [](const std::string &src, const SizeTally &t) {
+		fmt::print("{:<10} {:>7} {:>8} {:>8} {:>12} {:>12} {:>10} {:>10} {:>10}\n", src,
+		           t.objects, t.programs, t.measured, t.jited_before, t.jited_after,
+		           t.measured ? fmt::format("{:.3f}", t.geo_jited()) : "-",
+		           t.measured ? fmt::format("{:.3f}", t.worst_jited) : "-",
+		           t.measured ? fmt::format("{:.3f}", t.geo_insns()) : "-");
+	};
+	for (const std::string &src : sources)
+		size_row(src, sizes[src]);
+	size_row("all", all);
 	return rejected || different ? 1 : 0;
 }

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Big-endian u16/u32/u64 fields rebuilt from bytes (network order, the way
+ * portable parsers read them): byte loads, shifts and ors a JIT may turn
+ * into one load plus a byte swap (movbe).
+ */
+#include "bench.h"
+
+BENCH_INLINE u16 be16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+BENCH_INLINE u32 be32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+BENCH_INLINE u64 be64(const u8 *p)
+{
+	return (u64)be32(p) << 32 | be32(p + 4);
+}
+
+/* 8 records of 16 bytes: u16 kind, u16 len, u32 id, u64 stamp */
+BENCH_XDP(be_fields)
+{
+	u64 acc = 0x6a09e667f3bcc908ULL;
+
+	if (in + 128 > end)
+		return 0;
+	for (int i = 0; i < 128; i += 16) {
+		const u8 *r = in + i;
+
+		acc ^= be16(r) + ((u64)be16(r + 2) << 16);
+		acc = acc * 0x100000001b3ULL + be32(r + 4);
+		acc ^= be64(r + 8);
+	}
+	return acc;
+}
+
+BENCH_INPUT(be_fields)
+{
+	return bench_fill(buf, 128, 0xbe00 + k);
+}

@@ -4,6 +4,9 @@
 //   rejit-bench dump OUT_DIR OBJ.bpf.o[:PROG]...     in the VM (patched kernel)
 //   rejit-bench replay DUMP_DIR [options]            on the host
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,13 +14,22 @@
 
 #include "bench/collect.hpp"
 #include "bench/dump.hpp"
+#include "bench/report.hpp"
 
 namespace {
 
 int usage(int rc) {
 	std::fputs("usage: rejit-bench dump OUT_DIR OBJ.bpf.o[:PROG]...\n"
 	           "       rejit-bench replay DUMP_DIR [--native LIB.so] [--json OUT.json]\n"
-	           "                          [--host-tier | --no-host-tier]\n",
+	           "                          [--host-tier | --no-host-tier] [--samples N]\n"
+	           "\n"
+	           "dump: load each object in the running (patched) kernel, keep its stock\n"
+	           "  image, re-JIT it with bpfrejitd's passes and keep that image too, with\n"
+	           "  the kernel's test-run results on its inputs (OBJDIR/NAME.in, NAME.in.1\n"
+	           "  ...; none: 64 pseudo-random bytes). PATH:PROG picks one program.\n"
+	           "replay: check every dumped program on every tier against the native\n"
+	           "  build's results (or the stock kernel run's), time the images on this\n"
+	           "  CPU and on this kernel (host tier), print one table, write the JSON.\n",
 	           rc ? stderr : stdout);
 	return rc;
 }
@@ -58,6 +70,57 @@ int dump(const std::vector<std::string> &args) {
 	return 0;
 }
 
+int replay(const std::vector<std::string> &args) {
+	if (args.size() < 2)
+		return usage(2);
+	std::string native_so, json_out;
+	rejit::bench::ReportOptions o;
+	for (size_t i = 2; i < args.size(); i++) {
+		const std::string &a = args[i];
+		const bool has_value = i + 1 < args.size();
+		if (a == "--native" && has_value) {
+			native_so = args[++i];
+		} else if (a == "--json" && has_value) {
+			json_out = args[++i];
+		} else if (a == "--host-tier") {
+			o.host_tier = true;
+		} else if (a == "--no-host-tier") {
+			o.host_tier = false;
+		} else if (a == "--samples" && has_value) {
+			const int n = std::atoi(args[++i].c_str());
+			if (n < 1 || n > 1000)
+				return fail("--samples: 1 .. 1000");
+			o.timing.samples = unsigned(n);
+			o.host.samples = unsigned(n);
+		} else {
+			return usage(2);
+		}
+	}
+	auto d = rejit::bench::read_dump(args[1]);
+	if (!d)
+		return fail(d.error().str());
+	std::optional<rejit::bench::NativeLib> native;
+	if (!native_so.empty()) {
+		auto n = rejit::bench::NativeLib::open(native_so);
+		if (!n)
+			return fail(n.error().str());
+		native = std::move(n).value();
+	}
+	const std::string host_problem = rejit::bench::host_bpf_problem();
+	auto rows = rejit::bench::evaluate(*d, native ? &*native : nullptr,
+	                                   o.host_tier ? host_problem : "", o);
+	fmt::print("{}", rejit::bench::table(*d, rows, o.host_tier ? host_problem : ""));
+	if (!json_out.empty()) {
+		std::ofstream f(json_out, std::ios::trunc);
+		f << rejit::bench::rows_json(rows).dump(1, '\t') << "\n";
+		f.close();
+		if (!f)
+			return fail(json_out + ": cannot write");
+		fmt::print("\nwrote {}\n", json_out);
+	}
+	return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -68,5 +131,7 @@ int main(int argc, char **argv) {
 		return usage(0);
 	if (args[0] == "dump")
 		return dump(args);
+	if (args[0] == "replay")
+		return replay(args);
 	return usage(2);
 }

@@ -103,18 +103,6 @@ Result<CtxLayout> ctx_layout() {
 	return c;
 }
 
-std::string cpu_model() {
-	std::ifstream f("/proc/cpuinfo");
-	for (std::string line; std::getline(f, line);)
-		if (line.starts_with("model name")) {
-			const auto colon = line.find(':');
-			auto s = line.substr(colon == std::string::npos ? line.size() : colon + 1);
-			s.erase(0, s.find_first_not_of(" \t"));
-			return s;
-		}
-	return "unknown";
-}
-
 Result<std::vector<std::pair<uint64_t, std::string>>> kallsyms() {
 	std::ifstream f("/proc/kallsyms");
 	if (!f)
@@ -324,6 +312,18 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 }
 
 } // namespace
+
+std::string cpu_model() {
+	std::ifstream f("/proc/cpuinfo");
+	for (std::string line; std::getline(f, line);)
+		if (line.starts_with("model name")) {
+			const auto colon = line.find(':');
+			auto s = line.substr(colon == std::string::npos ? line.size() : colon + 1);
+			s.erase(0, s.find_first_not_of(" \t"));
+			return s;
+		}
+	return "unknown";
+}
 
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input, uint32_t repeat,
                              uint32_t *duration) {

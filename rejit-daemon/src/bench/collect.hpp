@@ -20,6 +20,9 @@ namespace rejit::bench {
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input,
                              uint32_t repeat = 1, uint32_t *duration = nullptr);
 
+// "model name" of /proc/cpuinfo's first CPU ("unknown" if none).
+std::string cpu_model();
+
 // The inputs of a benchmark: DIR/NAME.in, NAME.in.1, NAME.in.2 ... as long
 // as they exist (raw bytes, no slot); none: 64 pseudo-random bytes that are
 // the same on every run.

@@ -38,9 +38,13 @@ constexpr uint64_t kMaxSpread = 1ull << 30;
 constexpr int16_t kAddrPercpu = -1;
 constexpr int16_t kAddrSpaceCast = 1;
 
-size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+size_t round_up(size_t v, size_t a) {
+	return (v + a - 1) / a * a;
+}
 
-Error unsupported(std::string why) { return make_error(EOPNOTSUPP, std::move(why)); }
+Error unsupported(std::string why) {
+	return make_error(EOPNOTSUPP, std::move(why));
+}
 
 // An anonymous private mapping, unmapped when dropped.
 class Mapping {
@@ -50,7 +54,8 @@ public:
 		void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE,
 		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (p == MAP_FAILED)
-			return make_error(errno, fmt::format("mmap {} bytes: {}", len, strerror(errno)));
+			return make_error(errno,
+			                  fmt::format("mmap {} bytes: {}", len, strerror(errno)));
 		Mapping m;
 		m.p_ = static_cast<uint8_t *>(p);
 		m.len_ = len;
@@ -175,7 +180,7 @@ public:
 		ss.ss_sp = stack.data();
 		ss.ss_size = stack.size();
 		sigaltstack(&ss, &old_ss_);
-		struct sigaction sa{};
+		struct sigaction sa {};
 		sa.sa_sigaction = on_guard_signal;
 		sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
 		sigemptyset(&sa.sa_mask);
@@ -240,18 +245,23 @@ std::string describe(const Dump &d, uint64_t addr) {
 }
 
 bool is_return_thunk(std::string_view n) {
-	static constexpr std::string_view names[] = {
-	    "__x86_return_thunk",     "srso_return_thunk",       "srso_alias_return_thunk",
-	    "retbleed_return_thunk",  "call_depth_return_thunk", "its_return_thunk",
-	    "__ret",                  "zen_return_thunk",        "zen_untrain_ret"};
+	static constexpr std::string_view names[] = {"__x86_return_thunk",
+	                                             "srso_return_thunk",
+	                                             "srso_alias_return_thunk",
+	                                             "retbleed_return_thunk",
+	                                             "call_depth_return_thunk",
+	                                             "its_return_thunk",
+	                                             "__ret",
+	                                             "zen_return_thunk",
+	                                             "zen_untrain_ret"};
 	return std::find(std::begin(names), std::end(names), n) != std::end(names);
 }
 
 // The register of an indirect-branch thunk (__x86_indirect_thunk_rax ...).
 std::optional<unsigned> indirect_thunk_reg(std::string_view n) {
 	static constexpr std::string_view prefixes[] = {
-	    "__x86_indirect_thunk_", "__x86_indirect_jump_thunk_", "__x86_indirect_its_thunk_",
-	    "__x86_indirect_call_thunk_"};
+	        "__x86_indirect_thunk_", "__x86_indirect_jump_thunk_", "__x86_indirect_its_thunk_",
+	        "__x86_indirect_call_thunk_"};
 	static constexpr std::string_view regs[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
 	                                            "rsi", "rdi", "r8",  "r9",  "r10", "r11",
 	                                            "r12", "r13", "r14", "r15"};
@@ -277,7 +287,7 @@ struct Movabs {
 // What a movabs of the code must be, in program order.
 struct Expect {
 	size_t insn;
-	uint64_t value = 0;         // a plain constant
+	uint64_t value = 0;           // a plain constant
 	const MapDump *map = nullptr; // a map value: map + off
 	uint32_t off = 0;
 };
@@ -294,8 +304,12 @@ bool replayable_map(const MapDump &m) {
 	       m.value.size() == m.value_size && m.value_size > 0;
 }
 
-bool is_uimm32(uint64_t v) { return v <= UINT32_MAX; }
-bool is_simm32(uint64_t v) { return int64_t(v) == int64_t(int32_t(uint32_t(v))); }
+bool is_uimm32(uint64_t v) {
+	return v <= UINT32_MAX;
+}
+bool is_simm32(uint64_t v) {
+	return int64_t(v) == int64_t(int32_t(uint32_t(v)));
+}
 
 void expectations(const ProgDump &p, const Image &img, std::vector<Expect> &out,
                   std::set<std::string> &why) {
@@ -324,9 +338,11 @@ void expectations(const ProgDump &p, const Image &img, std::vector<Expect> &out,
 		case BPF_PSEUDO_MAP_VALUE: {
 			const MapDump *m = find_map(p, uint32_t(in.imm));
 			if (!m)
-				why.insert(fmt::format("reads map id {} (not in the dump)", in.imm));
+				why.insert(
+				        fmt::format("reads map id {} (not in the dump)", in.imm));
 			else if (!replayable_map(*m))
-				why.insert(fmt::format("reads map {} through a kernel address", m->name));
+				why.insert(fmt::format("reads map {} through a kernel address",
+				                       m->name));
 			else if (uint32_t(x[i + 1].imm) >= m->value_size)
 				why.insert(fmt::format("reads map {} at {} past its value", m->name,
 				                       x[i + 1].imm));
@@ -354,16 +370,15 @@ void expectations(const ProgDump &p, const Image &img, std::vector<Expect> &out,
 
 // The x86 multi-byte nops (Intel SDM), to fill patched-out bytes.
 void fill_nops(uint8_t *p, size_t n) {
-	static const uint8_t nops[][9] = {
-	    {0x90},
-	    {0x66, 0x90},
-	    {0x0f, 0x1f, 0x00},
-	    {0x0f, 0x1f, 0x40, 0x00},
-	    {0x0f, 0x1f, 0x44, 0x00, 0x00},
-	    {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
-	    {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
-	    {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
-	    {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}};
+	static const uint8_t nops[][9] = {{0x90},
+	                                  {0x66, 0x90},
+	                                  {0x0f, 0x1f, 0x00},
+	                                  {0x0f, 0x1f, 0x40, 0x00},
+	                                  {0x0f, 0x1f, 0x44, 0x00, 0x00},
+	                                  {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+	                                  {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+	                                  {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+	                                  {0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00}};
 	while (n) {
 		const size_t k = std::min<size_t>(n, 9);
 		std::memcpy(p, nops[k - 1], k);
@@ -466,7 +481,8 @@ Packets::~Packets() {
 void Packets::reset(size_t i) {
 	std::memset(slots_[i].data, 0, kSlot);
 	if (kind_ != Kind::xdp)
-		std::memset(static_cast<uint8_t *>(slots_[i].ctx) + layout_.skb_cb + layout_.cb_bpf_cb,
+		std::memset(static_cast<uint8_t *>(slots_[i].ctx) + layout_.skb_cb +
+		                    layout_.cb_bpf_cb,
 		            0, 20);
 }
 
@@ -478,7 +494,7 @@ RunResult Packets::result(size_t i, uint32_t retval) const {
 		uint32_t cb[2];
 		std::memcpy(cb,
 		            static_cast<const uint8_t *>(slots_[i].ctx) + layout_.skb_cb +
-		                layout_.cb_bpf_cb,
+		                    layout_.cb_bpf_cb,
 		            sizeof(cb));
 		r.result = uint64_t(cb[1]) << 32 | cb[0];
 	}
@@ -488,11 +504,11 @@ RunResult Packets::result(size_t i, uint32_t retval) const {
 // ---- Replay -----------------------------------------------------------
 
 struct Replay::Mem {
-	Mapping code;   // the functions at their relative layout [+ redirect stub]
-	Mapping rodata; // read-only copies of frozen map values
-	uint8_t *block = nullptr;       // where the lowest function starts
-	std::vector<uint64_t> kaddr;    // per function, as in the kernel
-	std::vector<uint8_t *> host;    // per function, here
+	Mapping code;                // the functions at their relative layout [+ redirect stub]
+	Mapping rodata;              // read-only copies of frozen map values
+	uint8_t *block = nullptr;    // where the lowest function starts
+	std::vector<uint64_t> kaddr; // per function, as in the kernel
+	std::vector<uint8_t *> host; // per function, here
 	std::vector<uint32_t> len;
 	uint8_t *stub = nullptr;
 	size_t stub_len = 0;
@@ -503,7 +519,8 @@ struct Replay::Mem {
 			auto h = reinterpret_cast<uintptr_t>(host[j]);
 			if (a >= h && a < h + len[j])
 				return fmt::format("image+{:#x} (func {}+{:#x})",
-				                   a - reinterpret_cast<uintptr_t>(host[0]), j, a - h);
+				                   a - reinterpret_cast<uintptr_t>(host[0]), j,
+				                   a - h);
 		}
 		auto s = reinterpret_cast<uintptr_t>(stub);
 		if (stub && a >= s && a < s + stub_len)
@@ -546,8 +563,9 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 		std::sort(f.begin(), f.end());
 		for (size_t j = 1; j < f.size(); j++)
 			if (f[j - 1].first + f[j - 1].second > f[j].first)
-				return make_error(EINVAL, fmt::format("{}: functions overlap at {:#x}",
-				                                      p.name, f[j].first));
+				return make_error(EINVAL,
+				                  fmt::format("{}: functions overlap at {:#x}",
+				                              p.name, f[j].first));
 	}
 
 	auto mem = std::make_unique<Mem>();
@@ -587,7 +605,7 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 	cs_option(cs.h, CS_OPT_DETAIL, CS_OPT_ON);
 	cs_insn *insn = cs_malloc(cs.h);
 	std::unique_ptr<cs_insn, void (*)(cs_insn *)> insn_owner(insn,
-	                                                          [](cs_insn *i) { cs_free(i, 1); });
+	                                                         [](cs_insn *i) { cs_free(i, 1); });
 	off = 0;
 	for (size_t j = 0; j < nf && why.empty(); j++) {
 		const uint8_t *bytes = img.code.data() + off;
@@ -620,7 +638,8 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 						std::memset(hp + 1, 0xcc, 4);
 						patched["return thunk"]++;
 						done = true;
-					} else if (auto r = indirect_thunk_reg(n); r && (e8 || e9)) {
+					} else if (auto r = indirect_thunk_reg(n);
+					           r && (e8 || e9)) {
 						size_t k = 0;
 						if (*r >= 8)
 							hp[k++] = 0x41;
@@ -650,8 +669,8 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 			if (x.prefix[1] == X86_PREFIX_GS || x.prefix[1] == X86_PREFIX_FS) {
 				// Call-depth accounting: sarq $5, %gs:pcpu_hot.call_depth
 				if (insn->id == X86_INS_SAR && x.op_count == 2 &&
-				    x.operands[0].type == X86_OP_MEM && x.operands[1].type == X86_OP_IMM &&
-				    x.operands[1].imm == 5) {
+				    x.operands[0].type == X86_OP_MEM &&
+				    x.operands[1].type == X86_OP_IMM && x.operands[1].imm == 5) {
 					fill_nops(hp, insn->size);
 					patched["call depth accounting"]++;
 				} else {
@@ -662,11 +681,13 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 			}
 			bool rip = false;
 			for (unsigned k = 0; k < x.op_count; k++)
-				if (x.operands[k].type == X86_OP_MEM && x.operands[k].mem.base == X86_REG_RIP)
+				if (x.operands[k].type == X86_OP_MEM &&
+				    x.operands[k].mem.base == X86_REG_RIP)
 					rip = true;
 			if (rip) {
-				why.insert(fmt::format("addresses kernel memory RIP-relative ({} {})",
-				                       insn->mnemonic, insn->op_str));
+				why.insert(
+				        fmt::format("addresses kernel memory RIP-relative ({} {})",
+				                    insn->mnemonic, insn->op_str));
 				continue;
 			}
 			// movabs r64, imm64: REX.W (+B) B8+r imm64
@@ -733,10 +754,11 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 		// The stock entry up to its redirect nop, that nop a jmp to the
 		// same offset of this image (bpf_arch_rejit_redirect()).
 		const auto &s = redirect_from->code;
-		const size_t site = 5 + (s.size() >= 4 && !std::memcmp(s.data(), kEndbr64, 4) ? 4 : 0);
+		const size_t site =
+		        5 + (s.size() >= 4 && !std::memcmp(s.data(), kEndbr64, 4) ? 4 : 0);
 		if (s.size() < site + 5 || std::memcmp(s.data() + site, kNop5, 5))
-			return unsupported(fmt::format("the stock image has no redirect nop at +{:#x}",
-			                               site));
+			return unsupported(
+			        fmt::format("the stock image has no redirect nop at +{:#x}", site));
 		if (img.code.size() < site + 5)
 			return unsupported("the re-JIT image is shorter than the redirect site");
 		uint8_t *stub = mem->code.get() + block_len + align;
@@ -779,11 +801,15 @@ Result<RunResult> Replay::run(Packets &pk, size_t i) {
 		sig = guarded_call(entry_, pk.ctx(i), &ret);
 	}
 	if (sig == SIGALRM)
-		return make_error(ETIMEDOUT, fmt::format("did not return within {} s",
-		                                         kRunTimeoutSec));
+		return make_error(ETIMEDOUT,
+		                  fmt::format("did not return within {} s", kRunTimeoutSec));
+	if (sig == SIGSEGV || sig == SIGBUS)
+		return make_error(EFAULT,
+		                  fmt::format("SIG{} at {} accessing {:#x}", sigabbrev_np(sig),
+		                              mem_->where(g_guard.rip), g_guard.addr));
 	if (sig)
-		return make_error(EFAULT, fmt::format("{} at {} accessing {:#x}", sigabbrev_np(sig),
-		                                      mem_->where(g_guard.rip), g_guard.addr));
+		return make_error(EFAULT, fmt::format("SIG{} at {}", sigabbrev_np(sig),
+		                                      mem_->where(g_guard.rip)));
 	return pk.result(i, uint32_t(ret));
 }
 
@@ -814,7 +840,8 @@ Result<NativeLib> NativeLib::open(const std::string &so) {
 	const bench_native_c *b = index(&n);
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].type < 0 || b[i].type > 2 || !b[i].name || !b[i].run)
-			return make_error(EINVAL, fmt::format("{}: bad entry {} in bench_natives", so, i));
+			return make_error(EINVAL,
+			                  fmt::format("{}: bad entry {} in bench_natives", so, i));
 		lib.benches_.push_back({b[i].name, Kind(b[i].type), b[i].run});
 	}
 	return lib;
@@ -967,11 +994,11 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 		// Every image runs every input under the guard before it is timed.
 		for (size_t i = 0; i < n; i++) {
 			if (auto x = s->run(*pk, i); !x)
-				return make_error(x.error().err, fmt::format("stock, input {}: {}", i,
-				                                             x.error().msg));
+				return make_error(x.error().err, fmt::format("stock, input {}: {}",
+				                                             i, x.error().msg));
 			if (auto x = r->run(*pk, i); !x)
-				return make_error(x.error().err, fmt::format("re-JIT, input {}: {}", i,
-				                                             x.error().msg));
+				return make_error(x.error().err, fmt::format("re-JIT, input {}: {}",
+				                                             i, x.error().msg));
 		}
 		imgs.push_back({std::move(*s), std::move(*r)});
 	}
@@ -988,15 +1015,19 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 			}
 			return f(c); // warm now
 		};
-		double ns = probe([&](unsigned c) { return time_jit(imgs[0].stock.entry(), ctx.data(), n, c); });
+		double ns = probe([&](unsigned c) {
+			return time_jit(imgs[0].stock.entry(), ctx.data(), n, c);
+		});
 		ns = std::max(ns, probe([&](unsigned c) {
-			          return time_jit(imgs[0].rejit.entry(), ctx.data(), n, c);
-		          }));
+			              return time_jit(imgs[0].rejit.entry(), ctx.data(), n, c);
+		              }));
 		if (nb)
 			ns = std::max(ns, probe([&](unsigned c) {
-				          return time_native(nb->run, data.data(), end.data(), n, c);
-			          }));
-		calls = unsigned(std::clamp(opt.sample_ms * 1e6 / std::max(ns, 0.1), double(n), 1e9));
+				              return time_native(nb->run, data.data(), end.data(),
+				                                 n, c);
+			              }));
+		calls = unsigned(
+		        std::clamp(opt.sample_ms * 1e6 / std::max(ns, 0.1), double(n), 1e9));
 	}
 
 	std::vector<double> ns_s, ns_r, ns_n, ratio, ratio_n;
@@ -1015,7 +1046,8 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 				else if (which == 1)
 					t[1] = time_jit(im.rejit.entry(), ctx.data(), n, calls);
 				else
-					t[2] = time_native(nb->run, data.data(), end.data(), n, calls);
+					t[2] = time_native(nb->run, data.data(), end.data(), n,
+					                   calls);
 			}
 			s_s.push_back(t[0]);
 			s_r.push_back(t[1]);

@@ -153,8 +153,8 @@ private:
 
 struct TimingOptions {
 	unsigned samples = 15;
-	unsigned calls = 0;      // calls per image per sample; 0: about sample_ms
-	double sample_ms = 5.0;  // with calls = 0
+	unsigned calls = 0;     // calls per image per sample; 0: about sample_ms
+	double sample_ms = 5.0; // with calls = 0
 	std::vector<unsigned> aligns = {0, 16, 32, 48};
 	int cpu = -1; // pin to this CPU; -1: the one we are on
 };

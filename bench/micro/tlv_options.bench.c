@@ -8,7 +8,7 @@
 
 #define TCP_HDR 20
 #define OPT_MAX 40
-#define OPT_ITER 16
+#define OPT_ITER 10
 
 BENCH_INLINE u32 be32(const u8 *p)
 {

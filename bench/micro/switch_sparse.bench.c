@@ -11,7 +11,7 @@ enum { C_OTHER, C_WEB, C_MAIL, C_DNS, C_DB, C_ADMIN, C_TIME, C_NUM };
 
 BENCH_XDP(switch_sparse)
 {
-	u32 count[C_NUM] = { 0 };
+	u64 count[C_NUM] = { 0 };
 	u64 sig = 0;
 
 	if (in + PORTS * 2 > end)

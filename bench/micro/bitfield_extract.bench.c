@@ -41,7 +41,8 @@ BENCH_XDP(bitfield_extract)
 		bytes += len;
 		prio_mask |= 1u << prio;
 		acc += (flow ^ hash << 20) * (type + 1);
-		acc ^= (vlan | pcp << 12 | ((meta >> 15) & 1) << 15) << queue % 48;
+		acc ^= (vlan | pcp << 12 | ((meta >> 15) & 1) << 15)
+		       << queue % 48;
 		acc += csum + tag;
 	}
 	return acc ^ (u64)valid << 56 ^ (u64)bytes << 32 ^ prio_mask;

@@ -48,7 +48,8 @@ BENCH_INLINE u32 match(const u32 *a)
 		u32 diff = 0;
 
 		for (int w = 0; w < 4; w++)
-			diff |= (a[w] ^ pfx[p].addr[w]) & word_mask(pfx[p].len, w);
+			diff |= (a[w] ^ pfx[p].addr[w]) &
+				word_mask(pfx[p].len, w);
 		if (!diff)
 			return pfx[p].verdict;
 	}

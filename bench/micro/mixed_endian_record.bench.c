@@ -59,7 +59,8 @@ BENCH_XDP(mixed_endian_record)
 		if (r[0] != 1)
 			continue;
 		bytes += be16(r + 4);
-		acc += (u64)le16(r + 2) << 48 | (u64)le16(r + 6) << 32 | le32(r + 8);
+		acc += (u64)le16(r + 2) << 48 | (u64)le16(r + 6) << 32 |
+		       le32(r + 8);
 		acc ^= (u64)be32(r + 12) << 17;
 		if (ts > ts_max)
 			ts_max = ts;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A two-level loop: a 1-D FIR filter, 8 taps slid over 120 positions of
- * the input, the taps in a static const table. Inner loop of fixed
- * length (unrolled or not), outer loop carrying the state.
+ * the input, the taps in a static const table (folded into immediates
+ * when clang unrolls the inner loop). Inner loop of fixed length, outer
+ * loop carrying the state.
  */
 #include "bench.h"
 

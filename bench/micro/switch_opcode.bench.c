@@ -19,14 +19,16 @@ enum {
 BENCH_XDP(switch_opcode)
 {
 	const u8 *data = in + PROG_LEN * 2;
-	u64 regs[4] = { 1, 2, 3, 4 };
+	u64 regs[4];
 	u64 acc = 0;
 	u32 pc, steps;
 
 	if (in + PROG_LEN * 2 + DATA_LEN > end)
 		return 0;
-	/* the entry point: the first data byte */
+	/* the entry point and the registers' initial values: data[0..4] */
 	pc = data[0] & (PROG_LEN - 1);
+	for (int i = 0; i < 4; i++)
+		regs[i] = data[i + 1];
 	for (steps = 0; steps < MAX_STEPS; steps++) {
 		/* the program is circular: pc wraps at PROG_LEN */
 		const u8 *insn = in + pc * 2, *d;

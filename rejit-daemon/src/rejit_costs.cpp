@@ -9,7 +9,8 @@
 //
 // latency: BPF_PROG_REJIT against BPF_PROG_LOAD of the same bytecode. From
 // the programs of OBJECTs that load alone, N of sizes spread evenly on a
-// log scale up to M instructions; each is loaded by libbpf, then its
+// log scale up to M instructions (default 4096: verifying big programs
+// takes minutes under TCG); each is loaded by libbpf, then its
 // original bytecode (from the kernel) is loaded again as a new program with
 // the attributes the live one needs (maps, BTF func_info, expected attach
 // type, flags: LiveProg::load_attrs(), as the shadow check loads a copy)
@@ -274,13 +275,23 @@ int latency(const std::vector<std::string> &paths, int count, int repeat, size_t
 		           max_insns);
 		return 1;
 	}
+	fmt::print("BPF_PROG_REJIT vs BPF_PROG_LOAD of the same bytecode ({}; medians of {} "
+	           "each, syscall only)\n",
+	           time_base(), repeat);
+	fmt::print("{} candidates of {} .. {} insns (main program, as in the object)\n",
+	           cands.size(), cands.front().insns, cands.back().insns);
+	fmt::print("{:<40} {:>7} {:>7} {:>10} {:>10} {:>11}\n", "object:program", "insns", "jited",
+	           "load us", "rejit us", "rejit/load");
+	std::fflush(stdout);
 	// Sizes spread on a log scale from the smallest to the largest
 	// candidate; each target takes the nearest untried candidate that
-	// loads and re-JITs.
+	// loads and re-JITs. Rows print as they come: big programs take long
+	// under TCG.
 	const double lo = double(cands.front().insns), hi = double(cands.back().insns);
 	std::vector<bool> tried(cands.size());
-	std::vector<Latency> rows;
-	size_t skipped = 0;
+	size_t measured = 0, skipped = 0;
+	int bad = 0;
+	double log_ratio = 0;
 	for (int k = 0; k < count; k++) {
 		const double target =
 		        count == 1 ? hi : lo * std::pow(hi / lo, double(k) / (count - 1));
@@ -296,40 +307,32 @@ int latency(const std::vector<std::string> &paths, int count, int repeat, size_t
 				break;
 			tried[best] = true;
 			auto m = measure(cands[best], repeat);
-			if (m) {
-				rows.push_back(std::move(m).value());
-				break;
+			if (!m) {
+				skipped++;
+				continue;
 			}
-			skipped++;
+			const Latency &r = *m;
+			fmt::print("{:<40} {:>7} {:>7} {:>10.0f} {:>10.0f} {:>11.2f}\n",
+			           r.name.substr(0, 40), r.insns, r.jited, r.load_us, r.rejit_us,
+			           r.rejit_us / r.load_us);
+			std::fflush(stdout);
+			log_ratio += std::log(r.rejit_us / r.load_us);
+			measured++;
+			if (!r.check.empty()) {
+				fmt::print("  {}: the re-JIT of the same bytecode differs: {}\n",
+				           r.name, r.check);
+				bad++;
+			}
+			break;
 		}
 	}
-	std::sort(rows.begin(), rows.end(),
-	          [](const Latency &a, const Latency &b) { return a.insns < b.insns; });
-	fmt::print("BPF_PROG_REJIT vs BPF_PROG_LOAD of the same bytecode ({}; medians of {} "
-	           "each, syscall only)\n",
-	           time_base(), repeat);
-	fmt::print("{} candidates of {} .. {} insns (main program, as in the object)\n",
-	           cands.size(), cands.front().insns, cands.back().insns);
-	fmt::print("{:<40} {:>7} {:>7} {:>10} {:>10} {:>11}\n", "object:program", "insns", "jited",
-	           "load us", "rejit us", "rejit/load");
-	int bad = 0;
-	double log_ratio = 0;
-	for (const Latency &r : rows) {
-		fmt::print("{:<40} {:>7} {:>7} {:>10.0f} {:>10.0f} {:>11.2f}\n",
-		           r.name.substr(0, 40), r.insns, r.jited, r.load_us, r.rejit_us,
-		           r.rejit_us / r.load_us);
-		log_ratio += std::log(r.rejit_us / r.load_us);
-		if (!r.check.empty()) {
-			fmt::print("  {}: the re-JIT of the same bytecode differs: {}\n", r.name,
-			           r.check);
-			bad++;
-		}
-	}
-	if (!rows.empty())
+	if (measured)
 		fmt::print("geomean rejit/load {:.2f} over {} programs ({} candidates skipped: not "
 		           "loadable alone or not re-JITable)\n",
-		           std::exp(log_ratio / rows.size()), rows.size(), skipped);
-	return bad || rows.empty() ? 1 : 0;
+		           std::exp(log_ratio / measured), measured, skipped);
+	else
+		fmt::print("no program loaded alone and re-JITed ({} tried)\n", skipped);
+	return bad || !measured ? 1 : 0;
 }
 
 // ---- daemon
@@ -556,8 +559,7 @@ int main(int argc, char **argv) {
 		fmt::print(stderr, "rejit-costs: unknown command '{}'\n", cmd);
 		return usage();
 	}
-	long count = 10, repeat = 5, max_insns = 1000000, seconds = 20, interval = 1000,
-	     runs = 100000;
+	long count = 10, repeat = 5, max_insns = 4096, seconds = 20, interval = 1000, runs = 100000;
 	std::string bpfrejitd;
 	std::vector<size_t> counts = {100, 500};
 	std::vector<std::string> objects;

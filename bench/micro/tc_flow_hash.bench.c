@@ -94,7 +94,8 @@ BENCH_INPUT(tc_flow_hash)
 		n += gen_tcp(buf + n, sport, 443, 0x10, seed);
 		return n + bench_fill(buf + n, 16, seed);
 	}
-	n += gen_ipv4(buf + n, k == 7 ? IPPROTO_ICMP_ : k & 1 ? IPPROTO_UDP_ : IPPROTO_TCP_,
+	n += gen_ipv4(buf + n,
+		      k == 7 ? IPPROTO_ICMP_ : k & 1 ? IPPROTO_UDP_ : IPPROTO_TCP_,
 		      0x0a000000 | (u32)bench_rand(&seed) >> 12,
 		      0xc0a80000 | (u32)bench_rand(&seed) >> 16, 20 + 16);
 	if (k & 1)

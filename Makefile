@@ -3,8 +3,8 @@
 #   make run            build everything, boot the patched kernel, run the demo
 #   make test           build everything, host unit tests + VM tests
 #   make test-debug     VM tests on a KASAN/lockdep build of the same kernel
-#   make bench          kinsn tables: host CPU (native vs C body, vector vs scalar),
-#                       VM (pair vs plain, vector vs scalar)
+#   make bench          micro suite: replay on the host CPU, clang, host-kernel tier
+#                       (BENCH_OBJS=..); kinsn tables: host CPU, VM
 #   make install        install bpfrejitd, bpfrejit, the systemd unit and a config
 #   make vm-run CMD=..  run a command in the patched kernel's VM
 #   make vm-shell       interactive shell in the VM
@@ -58,10 +58,18 @@ selftests: tools
 unit-test: daemon
 	@cd $(CMAKE_BUILD) && ctest --output-on-failure
 
-# Tables, not tests: the kinsn call forms on the host CPU, then in the VM
+# Tables, not tests. First the micro suite end to end (vm-scripts/bench.sh:
+# images dumped in the VM, replayed on this CPU next to clang, host-kernel
+# tier; build/bench/micro.json), BENCH_OBJS='a.bpf.o ...' adds objects to
+# it. Then code size on the corpus and what re-JIT costs in the VM
+# (vm-scripts/bench-costs.sh: BPF_PROG_REJIT vs BPF_PROG_LOAD, bpfrejitd's
+# CPU use). Then the kinsn call forms on the host CPU, and in the VM
 # test_kinsn_op (its last table: operand forms, pair vs plain sequence) and
 # test_kinsn_mem (its last table: memory kinsns, vector vs scalar tier).
 bench: all
+	@BENCH_OBJS='$(BENCH_OBJS)' $(SCRIPTS)/bench.sh
+	@$(SCRIPTS)/bench-costs.sh
+	@printf '\n== kinsn call forms (host CPU) and operand forms (VM)\n'
 	@$(CMAKE_BUILD)/tests/kinsn_bench
 	@$(SCRIPTS)/vm-run.sh -- "$(BUILD)/selftests/test_kinsn_op $(BUILD)/kinsn && \
 		$(BUILD)/selftests/test_kinsn_mem $(BUILD)/selftests/kinsn_mem.bpf.o $(BUILD)/kinsn"

@@ -26,9 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Error::str() adds strerror(err)
 Error sys_error(std::string what) {
-	const int err = errno ? errno : EIO;
-	return make_error(err, fmt::format("{}: {}", what, std::strerror(err)));
+	return make_error(errno ? errno : EIO, std::move(what));
 }
 
 struct BtfCloser {
@@ -252,8 +252,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 		                                      spec.path, bpf_program__section_name(prog)));
 	p.kind = *kind;
 	if (int err = bpf_object__load(obj.get()))
-		return make_error(-err, fmt::format("{}: load failed: {}{}", spec.path,
-		                                    std::strerror(-err), libbpf_tail()));
+		return make_error(-err, fmt::format("{}: load failed{}", spec.path, libbpf_tail()));
 	const int fd = bpf_program__fd(prog);
 	auto live = LiveProg::from_fd(fd);
 	if (!live)
@@ -290,7 +289,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 			p.passes.emplace_back(r.pass, r.changed());
 	if (o.changed()) {
 		if (auto r = live->rejit(o.prog, &kinsns); !r)
-			p.rejit_error = r.error().str();
+			p.rejit_error = error_text(r.error());
 	}
 	auto rj = image(fd);
 	if (!rj)
@@ -313,6 +312,13 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns, ProgDump 
 
 } // namespace
 
+std::string error_text(const Error &e) {
+	const auto nl = e.msg.find('\n');
+	const std::string first = e.msg.substr(0, nl);
+	return fmt::format("{}: {}{}", first, std::strerror(e.err),
+	                   nl == std::string::npos ? "" : e.msg.substr(nl));
+}
+
 std::string cpu_model() {
 	std::ifstream f("/proc/cpuinfo");
 	for (std::string line; std::getline(f, line);)
@@ -328,6 +334,11 @@ std::string cpu_model() {
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input, uint32_t repeat,
                              uint32_t *duration) {
 	std::vector<uint8_t> pkt = test_packet(k, input);
+	if (pkt.size() < 14) // ETH_HLEN: BPF_PROG_TEST_RUN refuses less
+		return make_error(EINVAL, fmt::format("an input of {} bytes: BPF_PROG_TEST_RUN "
+		                                      "wants a packet of 14 bytes or more, the "
+		                                      "slot and 6 input bytes",
+		                                      input.size()));
 	std::vector<uint8_t> out(pkt.size() + 512);
 	__sk_buff ctx{}, ctx_out{};
 	bpf_test_run_opts o{};
@@ -343,8 +354,15 @@ Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input
 		o.ctx_out = &ctx_out;
 		o.ctx_size_out = sizeof(ctx_out);
 	}
-	if (bpf_prog_test_run_opts(prog_fd, &o))
+	if (bpf_prog_test_run_opts(prog_fd, &o)) {
+		// newer kernels (6.18) want a whole IPv4 header behind the
+		// Ethernet header of an skb they are handed
+		if (errno == EINVAL && k == Kind::cgroup_skb && pkt.size() < 14 + 20)
+			return sys_error(fmt::format("BPF_PROG_TEST_RUN (a cgroup_skb input of {} "
+			                             "bytes: this kernel may want 12 or more)",
+			                             input.size()));
 		return sys_error("BPF_PROG_TEST_RUN");
+	}
 	RunResult r;
 	r.retval = o.retval;
 	if (k == Kind::xdp) {
@@ -432,11 +450,11 @@ Result<Dump> collect(const std::vector<ObjectSpec> &objects) {
 		p.object = spec.path;
 		auto ins = read_inputs(fs::path(spec.path).parent_path().string(), spec.name);
 		if (!ins) {
-			p.refused = ins.error().msg;
+			p.refused = error_text(ins.error());
 		} else {
 			p.inputs = std::move(ins).value();
 			if (auto r = collect_one(spec, *kinsns, p); !r)
-				p.refused = r.error().msg;
+				p.refused = error_text(r.error());
 		}
 		d.progs.push_back(std::move(p));
 	}

@@ -20,6 +20,10 @@ namespace rejit::bench {
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input,
                              uint32_t repeat = 1, uint32_t *duration = nullptr);
 
+// An error for people: its first line with strerror(err) appended, then
+// the rest of its message (a verifier log) on the lines below.
+std::string error_text(const Error &e);
+
 // "model name" of /proc/cpuinfo's first CPU ("unknown" if none).
 std::string cpu_model();
 

@@ -16,9 +16,9 @@
 namespace rejit::bench {
 namespace {
 
+// Error::str() adds strerror(err)
 Error sys_error(std::string what) {
-	const int err = errno ? errno : EIO;
-	return make_error(err, fmt::format("{}: {}", what, std::strerror(err)));
+	return make_error(errno ? errno : EIO, std::move(what));
 }
 
 double median(std::vector<double> v) {
@@ -83,8 +83,13 @@ Result<Fd> load(const ProgDump &p, const std::vector<bpf_insn> &insns, const std
 	Fd again(bpf_prog_load(bpf_prog_type(p.prog_type), name.c_str(), "GPL", insns.data(),
 	                       insns.size(), &o));
 	log = verifier_log_tail(log);
-	return make_error(err, fmt::format("{} refused by the host kernel: {}{}{}", what,
-	                                   std::strerror(err), log.empty() ? "" : "; ", log));
+	// the verifier's last word first, the log's tail on the lines below
+	std::string last = log;
+	while (!last.empty() && last.back() == '\n')
+		last.pop_back();
+	last = last.substr(last.rfind('\n') == std::string::npos ? 0 : last.rfind('\n') + 1);
+	return make_error(err, fmt::format("{} refused by the host kernel{}\n{}", what,
+	                                   last.empty() ? "" : " (verifier: " + last + ")", log));
 }
 
 uint32_t jited_bytes(int fd) {
@@ -120,7 +125,7 @@ std::string host_bpf_problem() {
 	const std::vector<uint8_t> in(64);
 	auto r = kernel_run(fd.get(), Kind::xdp, in);
 	if (!r)
-		return "the host kernel refuses BPF_PROG_TEST_RUN: " + r.error().msg;
+		return "the host kernel refuses BPF_PROG_TEST_RUN: " + r.error().str();
 	if (r->retval != 2)
 		return fmt::format("a probe program returned {}, not 2", r->retval);
 	if (!jited_bytes(fd.get()))

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <sys/utsname.h>
 
@@ -106,7 +107,7 @@ Row evaluate_one(const Dump &d, const ProgDump &p, const NativeLib *native,
 	if (rs && rr && row.mismatches.empty()) {
 		auto t = time_replay(d, p, nb ? native : nullptr, o.timing);
 		if (!t) {
-			row.refused.push_back("replay timing: " + t.error().msg);
+			row.refused.push_back("replay timing: " + t.error().str());
 		} else {
 			auto val = [](double v) {
 				return std::isnan(v) ? std::nullopt : std::optional<double>(v);
@@ -128,7 +129,7 @@ Row evaluate_one(const Dump &d, const ProgDump &p, const NativeLib *native,
 	} else {
 		auto h = host_tier(p, o.host);
 		if (!h) {
-			row.refused.push_back("host tier: " + first_line(h.error().msg));
+			row.refused.push_back("host tier: " + first_line(error_text(h.error())));
 		} else {
 			check(row, "host kernel, original bytecode", h->stock, want);
 			check(row, "host kernel, rewrite without kinsns", h->rejit, want);

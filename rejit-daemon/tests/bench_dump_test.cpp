@@ -11,6 +11,7 @@
 #include "bench/collect.hpp"
 #include "bench/dump.hpp"
 #include "bench/host_tier.hpp"
+#include "bench/report.hpp"
 
 namespace {
 
@@ -337,6 +338,65 @@ TEST(BenchHostTier, SkbKinds) {
 			EXPECT_EQ(t->stock[i], want) << kind_name(k) << " input " << i;
 		}
 	}
+}
+
+// The report: micro.json's keys, and which rows the geomeans take.
+
+Row row(std::string name, double ratio, bool agree, bool changed) {
+	Row r;
+	r.name = std::move(name);
+	r.insns_stock = 100;
+	r.insns_rejit = changed ? 50 : 100;
+	r.jited_stock = 400;
+	r.jited_rejit = changed ? 100 : 400;
+	r.ns_stock = 10 * ratio;
+	r.ns_rejit = 10;
+	r.ratio = ratio;
+	r.results_agree = agree;
+	if (changed)
+		r.passes = {{"rotate", 3}};
+	return r;
+}
+
+TEST(BenchReport, JsonKeys) {
+	std::vector<Row> rows = {row("a", 2, true, true), row("b", 1, true, false)};
+	rows[1].refused = {"replay stock: calls bpf_map_lookup_elem", "host tier: off"};
+	rows[1].ns_stock.reset();
+	rows[1].ns_host_stock = 41;
+	const auto j = rows_json(rows);
+	ASSERT_EQ(j.size(), 2u);
+	std::vector<std::string> keys;
+	for (const auto &[k, v] : j[0].items())
+		keys.push_back(k);
+	std::sort(keys.begin(), keys.end());
+	const std::vector<std::string> want = {
+	        "insns_rejit",   "insns_stock",   "jited_rejit",   "jited_stock", "name",
+	        "ns_host_rejit", "ns_host_stock", "ns_native",     "ns_rejit",    "ns_stock",
+	        "passes",        "refused",       "results_agree", "type"};
+	EXPECT_EQ(keys, want);
+	EXPECT_EQ(j[0]["passes"], nlohmann::json::array({"rotate"}));
+	EXPECT_TRUE(j[0]["refused"].is_null());
+	EXPECT_TRUE(j[0]["ns_native"].is_null());
+	EXPECT_EQ(j[0]["type"], "xdp");
+	EXPECT_TRUE(j[1]["ns_stock"].is_null());
+	EXPECT_EQ(j[1]["ns_host_stock"], 41.0);
+	EXPECT_EQ(j[1]["refused"], "replay stock: calls bpf_map_lookup_elem; host tier: off");
+}
+
+TEST(BenchReport, GeomeansTakeAgreeingRows) {
+	// 2x and 0.5x: geomean 1; the 100x row disagrees and stays out
+	std::vector<Row> rows = {row("fast", 2, true, true), row("slow", 0.5, true, false),
+	                         row("wrong", 100, false, true)};
+	rows[2].mismatches = {"replay re-JIT, input 0: retval 2 result 0x1, expected ..."};
+	const std::string t = table(Dump{}, rows, "");
+	EXPECT_NE(t.find("geomean, 2 rows"), std::string::npos) << t;
+	EXPECT_NE(t.find("1.000x"), std::string::npos) << t;
+	// changed rows: only "fast" (2x, code a quarter of the size)
+	EXPECT_NE(t.find("geomean, 1 changed"), std::string::npos) << t;
+	EXPECT_NE(t.find("2.000x"), std::string::npos) << t;
+	EXPECT_NE(t.find("x0.250"), std::string::npos) << t;
+	EXPECT_NE(t.find("MISMATCH wrong"), std::string::npos) << t;
+	EXPECT_NE(t.find("wrong *"), std::string::npos) << t;
 }
 
 } // namespace

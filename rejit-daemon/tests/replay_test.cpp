@@ -378,6 +378,14 @@ TEST(Replay, PacketsSitAtTheKernelsHeadroom) {
 	auto c = Packets::make(d.ctx, Kind::cgroup_skb, {{1, 2, 3}});
 	ASSERT_TRUE(c) << c.error().msg;
 	EXPECT_EQ(reinterpret_cast<uintptr_t>(c->data(0)) % 64, 14u);
+	uint8_t *end;
+	std::memcpy(&end, static_cast<uint8_t *>(c->ctx(0)) + 40 + 40, 8);
+	EXPECT_EQ(end, c->data_end(0));
+	// BPF_PROG_TEST_RUN leaves a cgroup_skb's data_end NULL
+	auto t = Packets::make(d.ctx, Kind::cgroup_skb, {{1, 2, 3}}, true);
+	ASSERT_TRUE(t) << t.error().msg;
+	std::memcpy(&end, static_cast<uint8_t *>(t->ctx(0)) + 40 + 40, 8);
+	EXPECT_EQ(end, nullptr);
 	CtxLayout bad = d.ctx;
 	bad.skb_size = 100;
 	EXPECT_FALSE(Packets::make(bad, Kind::tc, {{1}}));

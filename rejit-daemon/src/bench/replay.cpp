@@ -351,7 +351,7 @@ void expectations(const ProgDump &p, const Image &img, std::vector<Expect> &out,
 		}
 		case BPF_PSEUDO_MAP_FD: {
 			const MapDump *m = find_map(p, uint32_t(in.imm));
-			why.insert(fmt::format("uses the kernel address of map {}",
+			why.insert(fmt::format("accesses map {} through a kernel address",
 			                       m ? m->name : std::to_string(in.imm)));
 			out.push_back({i});
 			break;
@@ -406,7 +406,7 @@ const uint8_t kNop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
 // ---- Packets ----------------------------------------------------------
 
 Result<Packets> Packets::make(const CtxLayout &ctx, Kind kind,
-                              const std::vector<std::vector<uint8_t>> &inputs) {
+                              const std::vector<std::vector<uint8_t>> &inputs, bool like_test_run) {
 	if (auto r = check_layout(ctx, kind); !r)
 		return r.error();
 	if (inputs.empty())
@@ -447,7 +447,8 @@ Result<Packets> Packets::make(const CtxLayout &ctx, Kind kind,
 			put(base, ctx.skb_len, uint32_t(end - data));
 			put(base, ctx.skb_data_len, uint32_t(0));
 			put(base, ctx.skb_protocol, eth_protocol(wire));
-			put(base, ctx.skb_cb + ctx.cb_data_end, end);
+			const bool no_end = like_test_run && kind == Kind::cgroup_skb;
+			put(base, ctx.skb_cb + ctx.cb_data_end, no_end ? nullptr : end);
 			put(base, ctx.skb_cb + ctx.cb_data_meta, data);
 		}
 		pk.slots_.push_back({base, data, end});

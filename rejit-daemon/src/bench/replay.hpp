@@ -36,10 +36,18 @@ namespace rejit::bench {
 // offsets (d.ctx); for an xdp_buff data_meta = data, data_hard_start =
 // data - 256; for an sk_buff data, len, data_len = 0, protocol (as
 // eth_type_trans() would set it), and cb's data_end / data_meta.
+//
+// cgroup_skb: the cgroup hooks set cb's data_end (bpf_compute_and_save_
+// data_end()), the kernel's BPF_PROG_TEST_RUN does not (6.12 net/bpf/
+// test_run.c computes data pointers for tc and lwt only): there a program
+// reading data_end sees NULL and takes its bounds-check exit.
+// like_test_run reproduces that, to compare with the kernel's test run;
+// by default the replay runs cgroup_skb programs as the hook does.
 class Packets {
 public:
 	static Result<Packets> make(const CtxLayout &ctx, Kind kind,
-	                            const std::vector<std::vector<uint8_t>> &inputs);
+	                            const std::vector<std::vector<uint8_t>> &inputs,
+	                            bool like_test_run = false);
 	Packets(Packets &&) noexcept;
 	Packets &operator=(Packets &&) noexcept;
 	~Packets();

@@ -3,10 +3,18 @@
 // like the x86 JIT's: prologue with the fentry and redirect nops, returns
 // through `jmp __x86_return_thunk`, map values as movabs, bpf-to-bpf calls
 // as rel32 calls between functions the kernel placed apart.
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include "bench/replay.hpp"
 
@@ -428,6 +436,164 @@ TEST(Replay, NativeLibAndTiming) {
 	ASSERT_FALSE(t3);
 	EXPECT_NE(t3.error().msg.find("re-JIT, input 0: SIGSEGV"), std::string::npos)
 	        << t3.error().msg;
+}
+
+// ---- real images: the host kernel's own JIT -----------------------------
+
+// xdp_buff's layout from this kernel's BTF (direct members only).
+std::optional<CtxLayout> host_xdp_layout() {
+	btf *b = btf__load_vmlinux_btf();
+	if (!b)
+		return std::nullopt;
+	std::optional<CtxLayout> c;
+	const int id = btf__find_by_name_kind(b, "xdp_buff", BTF_KIND_STRUCT);
+	if (id > 0) {
+		const btf_type *t = btf__type_by_id(b, id);
+		CtxLayout l;
+		l.xdp_buff_size = t->size;
+		const btf_member *m = btf_members(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+			const std::string n = btf__name_by_offset(b, m->name_off);
+			const uint32_t off = btf_member_bit_offset(t, i) / 8;
+			if (n == "data")
+				l.xdp_data = off;
+			else if (n == "data_end")
+				l.xdp_data_end = off;
+			else if (n == "data_meta")
+				l.xdp_data_meta = off;
+			else if (n == "data_hard_start")
+				l.xdp_data_hard_start = off;
+		}
+		c = l;
+	}
+	btf__free(b);
+	return c;
+}
+
+std::vector<std::pair<uint64_t, std::string>> host_kallsyms() {
+	std::ifstream f("/proc/kallsyms");
+	std::vector<std::pair<uint64_t, std::string>> syms;
+	for (std::string line; std::getline(f, line);) {
+		unsigned long long addr = 0;
+		char type, name[512];
+		if (std::sscanf(line.c_str(), "%llx %c %511s", &addr, &type, name) == 3 && addr)
+			syms.emplace_back(addr, name);
+	}
+	std::stable_sort(syms.begin(), syms.end(),
+	                 [](const auto &a, const auto &b) { return a.first < b.first; });
+	return syms;
+}
+
+// The program's image, function addresses and xlated code, and its maps.
+bool host_prog(int fd, ProgDump &p) {
+	bpf_prog_info n{};
+	__u32 len = sizeof(n);
+	if (bpf_prog_get_info_by_fd(fd, &n, &len) || !n.jited_prog_len)
+		return false;
+	Image &im = p.stock;
+	im.code.resize(n.jited_prog_len);
+	im.func_addrs.resize(n.nr_jited_ksyms);
+	im.func_lens.resize(n.nr_jited_func_lens);
+	im.xlated.resize(n.xlated_prog_len / sizeof(bpf_insn));
+	std::vector<uint32_t> map_ids(n.nr_map_ids);
+	bpf_prog_info w{};
+	w.jited_prog_len = n.jited_prog_len;
+	w.jited_prog_insns = reinterpret_cast<uintptr_t>(im.code.data());
+	w.nr_jited_ksyms = n.nr_jited_ksyms;
+	w.jited_ksyms = reinterpret_cast<uintptr_t>(im.func_addrs.data());
+	w.nr_jited_func_lens = n.nr_jited_func_lens;
+	w.jited_func_lens = reinterpret_cast<uintptr_t>(im.func_lens.data());
+	w.xlated_prog_len = n.xlated_prog_len;
+	w.xlated_prog_insns = reinterpret_cast<uintptr_t>(im.xlated.data());
+	w.nr_map_ids = n.nr_map_ids;
+	w.map_ids = reinterpret_cast<uintptr_t>(map_ids.data());
+	len = sizeof(w);
+	if (bpf_prog_get_info_by_fd(fd, &w, &len))
+		return false;
+	for (uint32_t id : map_ids) {
+		const int mfd = bpf_map_get_fd_by_id(id);
+		bpf_map_info mi{};
+		__u32 ml = sizeof(mi);
+		if (mfd < 0 || bpf_map_get_info_by_fd(mfd, &mi, &ml))
+			return false;
+		MapDump m;
+		m.id = id;
+		m.name = mi.name;
+		m.type = mi.type;
+		m.value_size = mi.value_size;
+		m.max_entries = mi.max_entries;
+		// libbpf freezes what it maps read-only for programs (.rodata)
+		m.frozen = mi.map_flags & BPF_F_RDONLY_PROG;
+		m.value.resize(mi.value_size);
+		uint32_t key = 0;
+		if (m.type == BPF_MAP_TYPE_ARRAY && bpf_map_lookup_elem(mfd, &key, m.value.data()))
+			return false;
+		close(mfd);
+		p.maps.push_back(std::move(m));
+	}
+	return true;
+}
+
+// The clang-built test objects loaded into the kernel this test runs on:
+// their images replayed here agree with BPF_PROG_TEST_RUN on the same
+// packets. On this kernel's JIT the returns may go through a return thunk
+// (SRSO, retbleed) and the image has no redirect nop (not our kernel).
+TEST(Replay, HostKernelImagesAgreeWithTheTestRun) {
+	auto ctx = host_xdp_layout();
+	if (!ctx)
+		GTEST_SKIP() << "no vmlinux BTF";
+	Dump d;
+	d.ctx = *ctx;
+	d.kallsyms = host_kallsyms();
+	if (d.kallsyms.empty())
+		GTEST_SKIP() << "/proc/kallsyms shows no addresses";
+	std::mt19937 rng(35);
+	unsigned replayed = 0, thunks = 0, maps = 0;
+	for (const char *o : {"rotate", "rodata", "store", "branchy", "bitfield", "be_load",
+	                      "popcount", "zext", "crc", "packed"}) {
+		const std::string path = fmt::format("{}/{}.bpf.o", BPF_OBJ_DIR, o);
+		bpf_object *obj = bpf_object__open_file(path.c_str(), nullptr);
+		ASSERT_TRUE(obj) << path;
+		if (bpf_object__load(obj)) {
+			bpf_object__close(obj);
+			GTEST_SKIP() << "cannot load BPF programs here: " << strerror(errno);
+		}
+		bpf_program *prog;
+		bpf_object__for_each_program(prog, obj) {
+			ProgDump p;
+			p.name = bpf_program__name(prog);
+			const int fd = bpf_program__fd(prog);
+			ASSERT_TRUE(host_prog(fd, p)) << p.name;
+			auto r = Replay::make(d, p, p.stock, replayed % 4 * 16);
+			ASSERT_TRUE(r) << p.name << ": " << r.error().msg;
+			thunks += r->patched().find("return thunk") != std::string::npos;
+			maps += r->patched().find("map value") != std::string::npos;
+			for (int k = 0; k < 6; k++) {
+				std::vector<uint8_t> in(32 + rng() % 64);
+				for (auto &b : in)
+					b = uint8_t(rng());
+				std::vector<uint8_t> pkt(8 + in.size()), out(pkt.size());
+				std::copy(in.begin(), in.end(), pkt.begin() + 8);
+				LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = pkt.data(),
+				            .data_out = out.data(),
+				            .data_size_in = uint32_t(pkt.size()),
+				            .data_size_out = uint32_t(out.size()));
+				ASSERT_EQ(bpf_prog_test_run_opts(fd, &t), 0) << p.name;
+				RunResult want{t.retval, 0};
+				std::memcpy(&want.result, out.data(), 8);
+				auto got = r->run(in);
+				ASSERT_TRUE(got) << p.name << ": " << got.error().msg;
+				EXPECT_EQ(got->retval, want.retval) << p.name << " input " << k;
+				EXPECT_EQ(got->result, want.result) << p.name << " input " << k;
+			}
+			replayed++;
+		}
+		bpf_object__close(obj);
+	}
+	EXPECT_GE(replayed, 12u);
+	EXPECT_GE(maps, 2u); // rodata's and crc's tables
+	std::printf("replayed %u host-kernel images, %u through a return thunk\n", replayed,
+	            thunks);
 }
 
 } // namespace

@@ -22,8 +22,13 @@ using Object = std::unique_ptr<bpf_object, ObjectCloser>;
 struct ObjectProgram {
 	std::string name;
 	std::string section;
-	// The main program only (libbpf appends subprograms at load), or why
-	// it could not be decoded.
+	// The program as libbpf loads it: the main program, then every
+	// subprogram it calls or hands as a callback (directly or not), once,
+	// in libbpf's order, with calls and callback references relocated and
+	// the func_info and line_info of .BTF.ext (none without BTF); or why
+	// it could not be made. Map references follow the convention below;
+	// CO-RE relocations stay as clang wrote them (no kernel BTF offline),
+	// kfunc calls are BPF_PSEUDO_KFUNC_CALL with BTF id 0.
 	Result<Program> prog;
 	PassEnv env;
 };
@@ -32,6 +37,7 @@ struct ObjectProgram {
 // of .rodata become BPF_PSEUDO_MAP_IDX_VALUE of map index 0, whose value,
 // frozen as libbpf freezes it at load, is .rodata's initial contents; other
 // map and global data references point at index 1, of unknown contents.
+// The relocation is libbpf's own, done offline (no kernel needed).
 Result<std::vector<ObjectProgram>> object_programs(const std::string &path);
 
 } // namespace rejit

@@ -279,6 +279,13 @@ TEST(Replay, KeepsTheLayoutOfBpfToBpfCalls) {
 	EXPECT_EQ(res->result, 21u);
 	EXPECT_EQ(res->retval, 2u);
 
+	// 900 MiB apart still maps (only the pages with code are touched)
+	ProgDump wide = prog(image({plus(kProg, 1), plus(kProg - (900ull << 20), 1)}));
+	auto w = Replay::make(d, wide, wide.stock);
+	ASSERT_TRUE(w) << w.error().msg;
+	auto wr = w->run(u64_input(1));
+	ASSERT_TRUE(wr) << wr.error().msg;
+	EXPECT_EQ(wr->result, 2u);
 	ProgDump far = prog(image({plus(kProg, 1), plus(kProg - (3ull << 30), 1)}));
 	auto f = Replay::make(d, far, far.stock);
 	ASSERT_FALSE(f);

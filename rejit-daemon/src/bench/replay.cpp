@@ -579,8 +579,15 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 		return code.error();
 	mem->code = std::move(*code);
 	mem->block = mem->code.get() + pad;
-	// int3 wherever the kernel had no code of this image.
-	std::memset(mem->code.get(), 0xcc, mem->code.size());
+	// int3 around the functions, on the pages they touch (the rest of a
+	// wide spread stays untouched: zero pages, never allocated).
+	auto int3_pages = [&](uint8_t *from, size_t len) {
+		const size_t a = (from - mem->code.get()) / kPage * kPage;
+		const size_t b = round_up(from + len - mem->code.get(), kPage);
+		std::memset(mem->code.get() + a, 0xcc, b - a);
+	};
+	for (size_t j = 0; j < nf; j++)
+		int3_pages(mem->block + (img.func_addrs[j] - lo), img.func_lens[j]);
 	size_t off = 0;
 	for (size_t j = 0; j < nf; j++) {
 		uint8_t *h = mem->block + (img.func_addrs[j] - lo);
@@ -763,6 +770,7 @@ Result<Replay> Replay::make(const Dump &d, const ProgDump &p, const Image &img, 
 		if (img.code.size() < site + 5)
 			return unsupported("the re-JIT image is shorter than the redirect site");
 		uint8_t *stub = mem->code.get() + block_len + align;
+		int3_pages(stub, site + 5);
 		std::memcpy(stub, s.data(), site);
 		const int64_t rel = (mem->host[0] + site) - (stub + site + 5);
 		stub[site] = 0xe9;

@@ -91,6 +91,7 @@ Dump sample_dump() {
 	b.inputs = {{5}};
 	b.refused = "load failed: Permission denied\nverifier said no";
 	b.rejit_error = "prog 3: re-JIT rejected";
+	b.kernel_run_problem = "no packet pointers";
 	d.progs = {a, b};
 	return d;
 }
@@ -126,6 +127,7 @@ TEST(BenchDump, RoundTrip) {
 		EXPECT_EQ(x.kernel_rejit, y.kernel_rejit);
 		EXPECT_EQ(x.passes, y.passes);
 		EXPECT_EQ(x.rejit_error, y.rejit_error);
+		EXPECT_EQ(x.kernel_run_problem, y.kernel_run_problem);
 		EXPECT_TRUE(same(x.orig, y.orig));
 		EXPECT_TRUE(same(x.nokinsn, y.nokinsn));
 		ASSERT_EQ(x.maps.size(), y.maps.size());

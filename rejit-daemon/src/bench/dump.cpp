@@ -73,9 +73,9 @@ std::optional<std::pair<std::string, uint64_t>> Dump::symbol(uint64_t addr) cons
 
 namespace {
 
+// Error::str() adds strerror(err)
 Error io_error(const fs::path &p, std::string what) {
-	return make_error(errno ? errno : EIO, fmt::format("{}: {}: {}", p.string(), what,
-	                                                   std::strerror(errno ? errno : EIO)));
+	return make_error(errno ? errno : EIO, fmt::format("{}: {}", p.string(), what));
 }
 
 Result<void> write_bytes(const fs::path &p, const void *data, size_t n) {
@@ -270,6 +270,7 @@ Result<void> write_prog(const ProgDump &p, const fs::path &dir, json &out) {
 	       {"rejit", image_json(p.rejit)},
 	       {"kernel_stock", results_json(p.kernel_stock)},
 	       {"kernel_rejit", results_json(p.kernel_rejit)},
+	       {"kernel_run_problem", p.kernel_run_problem},
 	       {"passes", passes},
 	       {"rejit_error", p.rejit_error},
 	       {"orig_insns", p.orig.size()},
@@ -310,6 +311,7 @@ Result<ProgDump> read_prog(const json &j, const fs::path &top) {
 	p.rejit = std::move(rejit).value();
 	p.kernel_stock = results_from(j.at("kernel_stock"));
 	p.kernel_rejit = results_from(j.at("kernel_rejit"));
+	p.kernel_run_problem = j.value("kernel_run_problem", "");
 	for (const json &ps : j.at("passes"))
 		p.passes.emplace_back(ps.at("pass").get<std::string>(),
 		                      ps.at("sites").get<size_t>());

@@ -81,8 +81,8 @@ struct MapDump {
 };
 
 struct ProgDump {
-	std::string name;    // file name without .bpf.o (micro: the benchmark)
-	std::string object;  // path of the object it came from
+	std::string name;   // file name without .bpf.o (micro: the benchmark)
+	std::string object; // path of the object it came from
 	Kind kind = Kind::xdp;
 	uint32_t prog_type = 0;
 	std::vector<std::vector<uint8_t>> inputs; // without the 8-byte slot
@@ -90,6 +90,10 @@ struct ProgDump {
 	Image rejit;                              // after the daemon's passes
 	std::vector<RunResult> kernel_stock;      // per input, in the VM
 	std::vector<RunResult> kernel_rejit;
+	// Why kernel_stock/kernel_rejit are empty though the program loaded:
+	// 6.12's BPF_PROG_TEST_RUN gives cgroup_skb programs no packet
+	// pointers (data_end stays 0), so their runs say nothing.
+	std::string kernel_run_problem;
 	std::vector<std::pair<std::string, size_t>> passes; // that changed it: sites
 	std::string rejit_error; // the re-JIT was refused: why (then rejit == stock)
 	// Host-kernel tier: map references are BPF_PSEUDO_MAP_IDX(_VALUE) into maps.

@@ -13,9 +13,10 @@
 #    writes build/bench/micro.json.
 #
 # BENCH_OBJS: more XDP/tc/cgroup_skb objects that follow the micro suite's
-# convention (8-byte result slot, then the input); inputs dir/a.in,
-# dir/a.in.1 ... beside each (or 64 pseudo-random bytes); expected result:
-# what the stock image computes. The workload's xdp_flow (maps, helpers)
+# convention (8-byte result slot, then the input), one program each or
+# PATH:PROG; inputs dir/NAME.in, dir/NAME.in.1 ... beside each (NAME: the
+# file name without .bpf.o, or PROG), or 64 pseudo-random bytes; expected
+# result: what the stock image computes. The workload's xdp_flow (maps, helpers)
 # always comes along for the host-kernel tier.
 #
 # Environment: BENCH_OBJS, BENCH_SAMPLES (timing samples, default the
@@ -40,9 +41,16 @@ for o in "$micro"/*.bpf.o; do
 done
 [ ${#objs[@]} -gt 0 ] || die "no micro benchmarks built in $micro"
 for o in ${BENCH_OBJS:-}; do
+	prog=
+	if [ ! -f "$o" ] && [ -f "${o%:*}" ]; then # PATH:PROG
+		prog=${o##*:} o=${o%:*}
+	fi
 	[ -f "$o" ] || die "BENCH_OBJS: no such file: $o"
 	o=$(realpath "$o")
 	name=$(basename "$o"); name=${name%.o}; name=${name%.bpf}
+	if [ -n "$prog" ]; then
+		name=$prog o=$o:$prog
+	fi
 	[ -z "${seen[$name]:-}" ] || die "BENCH_OBJS: a benchmark named $name is already in the run ($o)"
 	seen[$name]=1
 	objs+=("$o")

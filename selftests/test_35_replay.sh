@@ -8,8 +8,10 @@
 # retval and result with the kernel's, input by input:
 #  - every image that is not refused agrees with the kernel, among them a
 #    two-function image, frozen .rodata reads, xdp, tc and cgroup_skb
-#    contexts, and images the passes changed (cgroup_skb as the kernel's
-#    test run runs it: data_end NULL, see Packets in bench/replay.hpp);
+#    contexts, and images the passes changed (6.12's test run gives a
+#    cgroup_skb program no packet: rejit-bench dump records no kernel
+#    results for it, and its re-JIT replay is checked against its stock
+#    replay, both run as the cgroup hook runs them);
 #  - a program that reaches a mutable map is refused with the reason;
 #  - an image with corrupted bytes (immediates off by one, or an int3)
 #    disagrees or faults, is reported and does not kill the check.

@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 cleanup() {
 	ip link del rt0 2>/dev/null || true
 	ip netns del rt 2>/dev/null || true
-	rm -rf "$dir" "$dir-maps" "$dir-links" "$tmp"
+	rm -rf "$dir" "$dir-maps" "$dir-links" "$dir-sub" "$tmp"
 }
 trap cleanup EXIT
 
@@ -120,3 +120,39 @@ must_fail "get prog\|prog by id\|No such" id 999999 orig
 expect_eq "rejit_cnt after failed attempts" "$(rejit_cnt "${xdp[@]}")" "$cnt"
 pings || fail "program changed by a failed re-JIT"
 note "error paths: 7 refused, program unchanged"
+
+# bpfrejit opt on an object with bpf-to-bpf calls (two static __noinline
+# functions, a global one, a bpf_loop callback): with no passes its output
+# is byte for byte the bytecode libbpf loaded; with the passes, re-JITed
+# into the program libbpf loaded, it computes the same results.
+SUB=$BUILD/rejit-daemon/tests/subprog.bpf.o
+bpftool prog loadall "$SUB" "$dir-sub"
+python3 -c 'import random, sys
+r = random.Random(22)
+for k in range(8):
+	n = 20 if k == 0 else r.randrange(24, 64) # the first is too short
+	open(f"{sys.argv[1]}/in{k}", "wb").write(bytes(r.randrange(256) for _ in range(n)))' "$tmp"
+results() { # PROG: return value and result slot of each input
+	local k
+	for k in 0 1 2 3 4 5 6 7; do
+		bpftool prog run pinned "$1" data_in "$tmp/in$k" data_out "$tmp/out" |
+			grep -o "Return value: [0-9]*"
+		od -An -tx1 -N8 "$tmp/out"
+	done
+}
+for p in xdp_subprog xdp_loop; do
+	pin=$dir-sub/$p
+	"$BUILD/rejit-daemon/bpfrejit" opt "$SUB" prog "$p" passes "" out "$tmp/$p.same" \
+		>/dev/null
+	bpftool prog dump orig pinned "$pin" file "$tmp/$p.orig"
+	cmp -s "$tmp/$p.orig" "$tmp/$p.same" ||
+		fail "$p: bpfrejit opt is not the bytecode libbpf loaded"
+	want=$(results "$pin")
+	grep -q "Return value: 2" <<<"$want" || fail "$p: no packet passed: $want"
+	"$BUILD/rejit-daemon/bpfrejit" opt "$SUB" prog "$p" out "$tmp/$p.new" >"$tmp/opt.out"
+	cmp -s "$tmp/$p.orig" "$tmp/$p.new" && fail "$p: the passes changed nothing"
+	bpftool prog rejit pinned "$pin" bytecode "$tmp/$p.new"
+	expect_eq "$p: rejit_cnt" "$(rejit_cnt pinned "$pin")" 1
+	expect_eq "$p: results after bpfrejit opt + rejit" "$(results "$pin")" "$want"
+	note "$p: $(head -1 "$tmp/opt.out" | sed "s/^== [^:]*: //"), libbpf's bytecode, same results"
+done

@@ -36,7 +36,9 @@ uint64_t mix(uint64_t h, uint32_t v) {
 	}
 	return h ^ v;
 }
-uint64_t fold(uint64_t h) { return (h ^ h >> 29) * 0xbf58476d1ce4e5b9ULL; }
+uint64_t fold(uint64_t h) {
+	return (h ^ h >> 29) * 0xbf58476d1ce4e5b9ULL;
+}
 
 std::optional<uint64_t> expected(const std::vector<uint8_t> &pkt) {
 	if (pkt.size() < 8 + 16)
@@ -75,8 +77,8 @@ std::vector<uint32_t> slots(const std::vector<Insn> &insns) {
 }
 
 // Names of the functions func_info describes, in its order.
-std::vector<std::string> function_names(const Program &p) {
-	Object o = test::open_object("subprog.bpf.o");
+std::vector<std::string> function_names(const Program &p, const std::string &obj) {
+	Object o = test::open_object(obj);
 	const btf *b = o ? bpf_object__btf(o.get()) : nullptr;
 	std::vector<std::string> names;
 	for (const FuncInfo &fi : p.func_info) {
@@ -88,7 +90,8 @@ std::vector<std::string> function_names(const Program &p) {
 
 // Every bpf-to-bpf call and callback reference reaches a function start,
 // and func_info describes exactly those functions, in layout order.
-void expect_relocated(const Program &p, const std::vector<std::string> &functions) {
+void expect_relocated(const Program &p, const std::string &obj,
+                      const std::vector<std::string> &functions) {
 	const std::vector<uint32_t> at = slots(p.insns);
 	std::set<uint32_t> starts{0}, described;
 	for (size_t i = 0; i < p.insns.size(); i++) {
@@ -106,7 +109,7 @@ void expect_relocated(const Program &p, const std::vector<std::string> &function
 	for (const FuncInfo &fi : p.func_info)
 		described.insert(fi.insn_off);
 	EXPECT_EQ(described, starts);
-	EXPECT_EQ(function_names(p), functions);
+	EXPECT_EQ(function_names(p, obj), functions);
 	// The kernel wants a line_info record at each function start.
 	std::set<uint32_t> lines;
 	for (const LineInfo &li : p.line_info)
@@ -139,8 +142,9 @@ TEST(Object, SubprogramsAppendedAndRelocated) {
 	// More than the main program's own instructions.
 	EXPECT_GT(slot_count(main->prog->insns),
 	          slot_count(test::program_insns("subprog.bpf.o", "xdp_subprog")));
-	expect_relocated(*main->prog, {"xdp_subprog", "le32_at", "mix", "fold"});
-	expect_relocated(*loop->prog, {"xdp_loop", "le32_at", "loop_step", "mix", "fold"});
+	expect_relocated(*main->prog, "subprog.bpf.o", {"xdp_subprog", "le32_at", "mix", "fold"});
+	expect_relocated(*loop->prog, "subprog.bpf.o",
+	                 {"xdp_loop", "le32_at", "loop_step", "mix", "fold"});
 	// .rodata is map index 0 with its initial contents, in subprograms too.
 	ASSERT_TRUE(main->env.frozen_maps.contains(0));
 	size_t rodata_refs = 0;
@@ -188,6 +192,33 @@ TEST(Object, PassesOverSubprogramsKeepBehaviour) {
 		ASSERT_EQ(b->ret, a->ret) << "packet " << i;
 		ASSERT_EQ(b->pkt, a->pkt) << "packet " << i;
 	}
+}
+
+// A program libbpf cannot prepare offline (an freplace without the program
+// it replaces) is refused with libbpf's reason if it calls a subprogram,
+// taken as it is if it calls none, and costs the others nothing.
+TEST(Object, WhatLibbpfCannotPrepareOffline) {
+	auto progs = object_programs(BPF_OBJ_DIR "/subprog_ext.bpf.o");
+	ASSERT_TRUE(progs) << progs.error().str();
+	const ObjectProgram *calls = find(*progs, "ext_calls"), *alone = find(*progs, "ext_alone"),
+	                    *xdp = find(*progs, "xdp_calls");
+	ASSERT_TRUE(calls && alone && xdp);
+	ASSERT_FALSE(calls->prog);
+	EXPECT_NE(calls->prog.error().msg.find("subprograms not relocated"), std::string::npos)
+	        << calls->prog.error().msg;
+	EXPECT_NE(calls->prog.error().msg.find("attach program FD is not set"), std::string::npos)
+	        << calls->prog.error().msg;
+	ASSERT_TRUE(alone->prog) << alone->prog.error().msg;
+	EXPECT_EQ(alone->prog->insns, test::program_insns("subprog_ext.bpf.o", "ext_alone"));
+	ASSERT_TRUE(xdp->prog) << xdp->prog.error().msg;
+	expect_relocated(*xdp->prog, "subprog_ext.bpf.o", {"xdp_calls", "twice"});
+	// The map is libbpf's map 0 and .rodata its map 1: here map 1 and 0.
+	std::vector<std::pair<uint8_t, int32_t>> refs;
+	for (const Insn &in : xdp->prog->insns)
+		if (in.is_ldimm64())
+			refs.emplace_back(in.src, in.imm);
+	EXPECT_EQ(refs, (std::vector<std::pair<uint8_t, int32_t>>{{BPF_PSEUDO_MAP_IDX, 1},
+	                                                          {BPF_PSEUDO_MAP_IDX_VALUE, 0}}));
 }
 
 } // namespace

@@ -264,7 +264,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns,
 	size_t n = 0;
 	bpf_object__for_each_program(it, obj.get()) {
 		n++;
-		if (spec.prog.empty() ? true : spec.prog == bpf_program__name(it)) {
+		if (spec.prog.empty() || spec.prog == bpf_program__name(it)) {
 			if (prog && spec.prog.empty())
 				return make_error(
 				        EINVAL, fmt::format("{}: {} programs; name one as {}:PROG",

@@ -28,7 +28,10 @@ struct ObjectProgram {
 	// the func_info and line_info of .BTF.ext (none without BTF); or why
 	// it could not be made. Map references follow the convention below;
 	// CO-RE relocations stay as clang wrote them (no kernel BTF offline),
-	// kfunc calls are BPF_PSEUDO_KFUNC_CALL with BTF id 0.
+	// kfunc calls are BPF_PSEUDO_KFUNC_CALL with BTF id 0. Where libbpf
+	// cannot prepare a program without a kernel (struct_ops, an freplace
+	// without its target, an unknown section), its own instructions if it
+	// calls no subprogram, else an error with libbpf's reason.
 	Result<Program> prog;
 	PassEnv env;
 };
@@ -37,7 +40,8 @@ struct ObjectProgram {
 // of .rodata become BPF_PSEUDO_MAP_IDX_VALUE of map index 0, whose value,
 // frozen as libbpf freezes it at load, is .rodata's initial contents; other
 // map and global data references point at index 1, of unknown contents.
-// The relocation is libbpf's own, done offline (no kernel needed).
+// The relocation is libbpf's own (its loader-generation mode, no kernel
+// needed). Not thread-safe: it swaps libbpf's print function meanwhile.
 Result<std::vector<ObjectProgram>> object_programs(const std::string &path);
 
 } // namespace rejit

@@ -80,7 +80,10 @@ BENCH_INPUT(jenkins_lookup3)
 	static const u8 lens[8] = { 96, 12, 40, 95, 0, 61, 24, 77 };
 	u32 len = lens[k & 7];
 
-	bench_fill(buf, len + 1, 0x100c + k);
+	/* the kernel's test run wants 14-byte packets: pad short messages */
+	u32 n = len + 1 < 16 ? 16 : len + 1;
+
+	bench_fill(buf, n, 0x100c + k);
 	buf[0] = (u8)len;
-	return len + 1;
+	return n;
 }

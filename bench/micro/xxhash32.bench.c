@@ -99,7 +99,10 @@ BENCH_INPUT(xxhash32)
 	static const u8 lens[8] = { 128, 15, 64, 99, 127, 3, 48, 121 };
 	u32 len = lens[k & 7];
 
-	bench_fill(buf, len + 1, 0x3232 + k);
+	/* the kernel's test run wants 14-byte packets: pad short messages */
+	u32 n = len + 1 < 16 ? 16 : len + 1;
+
+	bench_fill(buf, n, 0x3232 + k);
 	buf[0] = (u8)len;
-	return len + 1;
+	return n;
 }

@@ -997,7 +997,11 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 		auto s = Replay::make(d, p, p.stock, a);
 		if (!s)
 			return make_error(s.error().err, fmt::format("stock: {}", s.error().msg));
-		auto r = Replay::make(d, p, p.rejit, a, &p.stock);
+		// Callers reach re-JITed code through the stock entry's redirect;
+		// a program the daemon left alone (no pass fired, or the kernel
+		// refused the new code) still runs its stock image, directly.
+		const bool rejited = !p.passes.empty() && p.rejit_error.empty();
+		auto r = Replay::make(d, p, p.rejit, a, rejited ? &p.stock : nullptr);
 		if (!r)
 			return make_error(r.error().err, fmt::format("re-JIT: {}", r.error().msg));
 		// Every image runs every input under the guard before it is timed.

@@ -38,6 +38,7 @@ struct ElfFacts {
 		bool map;           // against a map definition (else other data)
 		bool code;          // against code (a callback or subprogram)
 		uint64_t sym_value; // value of the symbol it is against
+		bool external;      // against an extern (kfunc, ksym, kconfig)
 	};
 	struct Func {
 		std::string name, section;
@@ -135,9 +136,10 @@ Result<ElfFacts> read_elf(const std::string &path) {
 			if (!symbol(GELF_R_SYM(rel.r_info), sym))
 				continue;
 			const std::string target = name_of(sym.st_shndx);
-			out[rel.r_offset] = {
-			        target == ".rodata", target == ".maps" || target == "maps",
-			        (flags_of(sym.st_shndx) & SHF_EXECINSTR) != 0, sym.st_value};
+			out[rel.r_offset] = {target == ".rodata",
+			                     target == ".maps" || target == "maps",
+			                     (flags_of(sym.st_shndx) & SHF_EXECINSTR) != 0,
+			                     sym.st_value, sym.st_shndx == SHN_UNDEF};
 		}
 	}
 	return f;
@@ -490,6 +492,20 @@ Result<Program> relocated(const ElfFacts &facts, const ExtInfo &ext, const std::
 	if (!func_info || !line_info)
 		return func_info ? line_info.error() : func_info.error();
 	renumber_maps(raw, obj);
+	// A ksym without type is an address libbpf took from this machine's
+	// /proc/kallsyms: leave it 0, as clang wrote it, not this machine's.
+	for (const auto &[start, f] : *layout) {
+		const auto relocs = facts.relocs.find(f->section);
+		if (relocs == facts.relocs.end())
+			continue;
+		for (auto it = relocs->second.lower_bound(f->off);
+		     it != relocs->second.end() && it->first < f->off + f->size; ++it) {
+			bpf_insn *in = &raw[start + (it->first - f->off) / sizeof(bpf_insn)];
+			if (it->second.external && in->code == (BPF_LD | BPF_IMM | BPF_DW) &&
+			    !in->src_reg && in + 1 < raw.data() + raw.size())
+				in[0].imm = in[1].imm = 0;
+		}
+	}
 	auto insns = decode(raw);
 	if (!insns)
 		return insns.error();
@@ -514,7 +530,8 @@ Result<Program> unrelocated(const ElfFacts &facts, const std::string &name,
 		     it != relocs->second.end() && it->first < end; ++it) {
 			const ElfFacts::Reloc &r = it->second;
 			bpf_insn &in = raw[(it->first - start) / sizeof(bpf_insn)];
-			if (r.code || in.code != (BPF_LD | BPF_IMM | BPF_DW) || &in == &raw.back())
+			if (r.code || r.external || in.code != (BPF_LD | BPF_IMM | BPF_DW) ||
+			    &in == &raw.back())
 				continue;
 			bpf_insn &hi = (&in)[1];
 			hi.imm = r.map ? 0 : int32_t(in.imm + r.sym_value);

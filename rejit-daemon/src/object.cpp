@@ -389,8 +389,9 @@ struct Prepared {
 };
 
 // `only`: that program alone (the others are not relocated), else all.
-// Struct_ops maps are left out: they need the kernel's BTF, and the code
-// does not.
+// Struct_ops and arena maps are left out (creating them needs a kernel),
+// which makes libbpf fail after the programs: their code does not need
+// them.
 Result<std::unique_ptr<Prepared>> prepare(const std::string &path, const char *only) {
 	LibbpfMessages messages;
 	auto p = std::make_unique<Prepared>();
@@ -406,7 +407,9 @@ Result<std::unique_ptr<Prepared>> prepare(const std::string &path, const char *o
 	}
 	bpf_map *map;
 	bpf_object__for_each_map(map, p->obj.get()) {
-		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS)
+		// libbpf would mmap an arena through the fd it pretends to have.
+		if (bpf_map__type(map) == BPF_MAP_TYPE_STRUCT_OPS ||
+		    bpf_map__type(map) == BPF_MAP_TYPE_ARENA)
 			bpf_map__set_autocreate(map, false);
 		bpf_map__set_pin_path(map, nullptr); // else looked up in bpffs
 	}

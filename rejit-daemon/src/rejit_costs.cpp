@@ -15,9 +15,10 @@
 // the attributes the live one needs (maps, BTF func_info, expected attach
 // type, flags: LiveProg::load_attrs(), as the shadow check loads a copy)
 // and re-JITed in place with the same bytecode, alternately, R times each
-// after one warm-up; medians of the syscalls alone. The re-JITed program
-// must end up with the xlated and JITed sizes of the fresh load (same
-// bytecode, same code): a difference is printed and the exit status is 1.
+// after one warm-up (up to 50 while that takes under 1 s); medians of the
+// syscalls alone. The re-JITed program must end up with the xlated and
+// JITed sizes of the fresh load (same bytecode, same code): a difference
+// is printed and the exit status is 1.
 //
 // daemon: bpfrejitd's CPU use (utime + stime from /proc/PID/stat) over S
 // seconds while it watches N idle socket filters loaded here (after its
@@ -174,6 +175,7 @@ struct Latency {
 	std::string name; // object:program
 	uint32_t insns = 0, jited = 0;
 	double load_us = 0, rejit_us = 0;
+	size_t samples = 0;
 	std::string check; // empty: the re-JITed program matches the fresh load
 };
 
@@ -229,7 +231,11 @@ Result<Latency> measure(const Candidate &c, int repeat) {
 	r.name = obj + ":" + c.name;
 	std::vector<double> loads, rejits;
 	Fd fresh; // the last fresh load, compared with the re-JITed program
-	for (int i = 0; i <= repeat; i++) {
+	// At least `repeat` samples; small programs take microseconds, where
+	// TCG's noise is large: up to 50 of them while that takes under 1 s.
+	const auto start = Clock::now();
+	for (int i = 0; i <= repeat || (i <= 50 && Clock::now() - start < std::chrono::seconds(1));
+	     i++) {
 		fresh.reset();
 		auto t0 = Clock::now();
 		Fd fd(bpf_prog_load(type, pi.name, license, raw.data(), raw.size(), &lo));
@@ -252,6 +258,7 @@ Result<Latency> measure(const Candidate &c, int repeat) {
 		loads.push_back(load);
 		rejits.push_back(rejit);
 	}
+	r.samples = loads.size();
 	r.load_us = median(loads);
 	r.rejit_us = median(rejits);
 	auto a = live->info();
@@ -277,13 +284,13 @@ int latency(const std::vector<std::string> &paths, int count, int repeat, size_t
 		           max_insns);
 		return 1;
 	}
-	fmt::print("BPF_PROG_REJIT vs BPF_PROG_LOAD of the same bytecode ({}; medians of {} "
-	           "each, syscall only)\n",
+	fmt::print("BPF_PROG_REJIT vs BPF_PROG_LOAD of the same bytecode ({}; syscall only, "
+	           "medians of n >= {} alternated samples)\n",
 	           time_base(), repeat);
 	fmt::print("{} candidates of {} .. {} insns (main program, as in the object)\n",
 	           cands.size(), cands.front().insns, cands.back().insns);
-	fmt::print("{:<40} {:>7} {:>7} {:>10} {:>10} {:>11}\n", "object:program", "insns", "jited",
-	           "load us", "rejit us", "rejit/load");
+	fmt::print("{:<40} {:>7} {:>7} {:>3} {:>10} {:>10} {:>11}\n", "object:program", "insns",
+	           "jited", "n", "load us", "rejit us", "rejit/load");
 	std::fflush(stdout);
 	// Sizes spread on a log scale from the smallest to the largest
 	// candidate; each target takes the nearest untried candidate that
@@ -314,9 +321,9 @@ int latency(const std::vector<std::string> &paths, int count, int repeat, size_t
 				continue;
 			}
 			const Latency &r = *m;
-			fmt::print("{:<40} {:>7} {:>7} {:>10.0f} {:>10.0f} {:>11.2f}\n",
-			           r.name.substr(0, 40), r.insns, r.jited, r.load_us, r.rejit_us,
-			           r.rejit_us / r.load_us);
+			fmt::print("{:<40} {:>7} {:>7} {:>3} {:>10.0f} {:>10.0f} {:>11.2f}\n",
+			           r.name.substr(0, 40), r.insns, r.jited, r.samples, r.load_us,
+			           r.rejit_us, r.rejit_us / r.load_us);
 			std::fflush(stdout);
 			log_ratio += std::log(r.rejit_us / r.load_us);
 			measured++;

@@ -3,22 +3,7 @@
  * portable parsers read them): byte loads, shifts and ors a JIT may turn
  * into one load plus a byte swap (movbe).
  */
-#include "bench.h"
-
-BENCH_INLINE u16 be16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-BENCH_INLINE u32 be32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-BENCH_INLINE u64 be64(const u8 *p)
-{
-	return (u64)be32(p) << 32 | be32(p + 4);
-}
+#include "bits.h"
 
 /* 8 records of 16 bytes: u16 kind, u16 len, u32 id, u64 stamp */
 BENCH_XDP(be_fields)

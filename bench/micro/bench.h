@@ -165,4 +165,16 @@ BENCH_INLINE BENCH_UNUSED u32 bench_fill(u8 *buf, u32 len, u64 seed)
 	return len;
 }
 
+/* A length-prefixed message: len, then len bytes from seed, padded to 16
+ * (the kernel's test run wants 14-byte packets); returns what it wrote.
+ */
+BENCH_INLINE BENCH_UNUSED u32 bench_fill_msg(u8 *buf, u32 len, u64 seed)
+{
+	u32 n = len + 1 < 16 ? 16 : len + 1;
+
+	bench_fill(buf, n, seed);
+	buf[0] = (u8)len;
+	return n;
+}
+
 #endif /* BENCH_H */

@@ -4,17 +4,7 @@
  * 16/12/8/7 written in C) on 16 words, more live values than BPF has
  * registers, then the feed-forward add, folded to 64 bits.
  */
-#include "bench.h"
-
-BENCH_INLINE u32 rol32(u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
+#include "bits.h"
 
 #define QR(a, b, c, d)						\
 	do {							\

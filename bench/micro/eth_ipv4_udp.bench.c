@@ -3,44 +3,14 @@
  * multi-byte field a byte-wise load on BPF), the IHL honoured, and the
  * 5-tuple folded into a flow hash: the common XDP front end.
  */
-#include "bench.h"
-
-struct eth_h {
-	u8 dst[6];
-	u8 src[6];
-	u16 proto;
-} __attribute__((packed));
-
-struct ip4_h {
-	u8 ver_ihl;
-	u8 tos;
-	u16 tot_len;
-	u16 id;
-	u16 frag_off;
-	u8 ttl;
-	u8 protocol;
-	u16 check;
-	u32 saddr;
-	u32 daddr;
-} __attribute__((packed));
-
-struct udp_h {
-	u16 source;
-	u16 dest;
-	u16 len;
-	u16 check;
-} __attribute__((packed));
-
-BENCH_INLINE u32 rol32(u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
+#include "bits.h"
+#include "net_hdr.h"
 
 BENCH_XDP(eth_ipv4_udp)
 {
-	const struct eth_h *eth = (const void *)in;
-	const struct ip4_h *ip;
-	const struct udp_h *udp;
+	const struct eth_hdr_p *eth = (const void *)in;
+	const struct ipv4_hdr_p *ip;
+	const struct udp_hdr_p *udp;
 	u32 ihl, h;
 
 	if (in + sizeof(*eth) + sizeof(*ip) > end)

@@ -4,26 +4,7 @@
  * a data-dependent offset; packed structs, flag tests, variable-offset
  * packet pointers and their bounds checks.
  */
-#include "bench.h"
-
-struct eth_h {
-	u8 dst[6];
-	u8 src[6];
-	u16 proto;
-} __attribute__((packed));
-
-struct ip4_h {
-	u8 ver_ihl;
-	u8 tos;
-	u16 tot_len;
-	u16 id;
-	u16 frag_off;
-	u8 ttl;
-	u8 protocol;
-	u16 check;
-	u32 saddr;
-	u32 daddr;
-} __attribute__((packed));
+#include "net_hdr.h"
 
 struct gre_h {
 	u16 flags;
@@ -41,8 +22,8 @@ struct gre_word {
 
 BENCH_XDP(gre_hdr)
 {
-	const struct eth_h *eth = (const void *)in;
-	const struct ip4_h *ip = (const void *)(eth + 1);
+	const struct eth_hdr_p *eth = (const void *)in;
+	const struct ipv4_hdr_p *ip = (const void *)(eth + 1);
 	const struct gre_h *gre = (const void *)(ip + 1);
 	const u8 *p = (const u8 *)(gre + 1);
 	u64 r = 0;
@@ -81,7 +62,7 @@ BENCH_XDP(gre_hdr)
 		p += 4;
 	}
 	if (gre->proto == __builtin_bswap16(0x0800)) {
-		const struct ip4_h *iip = (const void *)p;
+		const struct ipv4_hdr_p *iip = (const void *)p;
 
 		if ((const u8 *)(iip + 1) > end)
 			return 5;
@@ -89,7 +70,7 @@ BENCH_XDP(gre_hdr)
 		     __builtin_bswap32(iip->daddr);
 		r += iip->protocol;
 	} else if (gre->proto == __builtin_bswap16(0x6558)) {
-		const struct eth_h *ieth = (const void *)p;
+		const struct eth_hdr_p *ieth = (const void *)p;
 
 		if ((const u8 *)(ieth + 1) > end)
 			return 5;

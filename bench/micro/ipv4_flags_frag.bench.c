@@ -3,26 +3,13 @@
  * byte, DF/MF and the 13-bit fragment offset from a big-endian word,
  * over a batch of headers (a defragmenter's or a QoS classifier's view).
  */
-#include "bench.h"
+#include "net_hdr.h"
 
 #define N 6
 
-struct ip4_h {
-	u8 ver_ihl;
-	u8 tos;
-	u16 tot_len;
-	u16 id;
-	u16 frag_off;
-	u8 ttl;
-	u8 protocol;
-	u16 check;
-	u32 saddr;
-	u32 daddr;
-};
-
 BENCH_XDP(ipv4_flags_frag)
 {
-	const struct ip4_h *ip = (const void *)in;
+	const struct ipv4_hdr *ip = (const void *)in;
 	u32 df = 0, frags = 0, first = 0, last = 0, ce = 0, bad = 0;
 	u64 dscp_mask = 0, acc = 0;
 
@@ -57,10 +44,10 @@ BENCH_XDP(ipv4_flags_frag)
 
 BENCH_INPUT(ipv4_flags_frag)
 {
-	u32 len = bench_fill(buf, N * sizeof(struct ip4_h), 0xf4a9 + k);
+	u32 len = bench_fill(buf, N * sizeof(struct ipv4_hdr), 0xf4a9 + k);
 
 	for (u32 i = 0; i < N; i++) {
-		u8 *h = buf + i * sizeof(struct ip4_h);
+		u8 *h = buf + i * sizeof(struct ipv4_hdr);
 		u8 r = h[12];
 
 		h[0] = (k == 2 && i == 1) ? 0x65 : 0x45;	/* one bad */

@@ -4,16 +4,7 @@
  * 32-bit words byte-swapped from network order, first match wins; an ACL
  * a BPF firewall keeps in .rodata rather than in an LPM map.
  */
-#include "bench.h"
-
-struct ip6_h {
-	u32 ver_tc_flow;
-	u16 payload_len;
-	u8 nexthdr;
-	u8 hop_limit;
-	u32 saddr[4];
-	u32 daddr[4];
-} __attribute__((packed));
+#include "net_hdr.h"
 
 struct prefix {
 	u32 addr[4];	/* host order */
@@ -58,7 +49,7 @@ BENCH_INLINE u32 match(const u32 *a)
 
 BENCH_XDP(ipv6_prefix_match)
 {
-	const struct ip6_h *ip6 = (const void *)in;
+	const struct ipv6_hdr_p *ip6 = (const void *)in;
 	u32 s[4], d[4];
 
 	if ((const u8 *)(ip6 + 1) > end)

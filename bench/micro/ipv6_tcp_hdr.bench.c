@@ -3,22 +3,8 @@
  * ports, sequence numbers and the flags/data-offset word, all read
  * byte-wise on BPF and byte-swapped, then folded into a flow key.
  */
-#include "bench.h"
-
-struct eth_h {
-	u8 dst[6];
-	u8 src[6];
-	u16 proto;
-} __attribute__((packed));
-
-struct ip6_h {
-	u32 ver_tc_flow;
-	u16 payload_len;
-	u8 nexthdr;
-	u8 hop_limit;
-	u32 saddr[4];
-	u32 daddr[4];
-} __attribute__((packed));
+#include "bits.h"
+#include "net_hdr.h"
 
 struct tcp_h {
 	u16 source;
@@ -31,15 +17,10 @@ struct tcp_h {
 	u16 urg_ptr;
 } __attribute__((packed));
 
-BENCH_INLINE u64 rol64(u64 x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
 BENCH_XDP(ipv6_tcp_hdr)
 {
-	const struct eth_h *eth = (const void *)in;
-	const struct ip6_h *ip6 = (const void *)(eth + 1);
+	const struct eth_hdr_p *eth = (const void *)in;
+	const struct ipv6_hdr_p *ip6 = (const void *)(eth + 1);
 	const struct tcp_h *tcp = (const void *)(ip6 + 1);
 	u64 h = 0x243f6a8885a308d3ULL;
 	u32 flow, doff;

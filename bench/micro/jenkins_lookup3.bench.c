@@ -4,29 +4,9 @@
  * subtract/xor/rotate (rotates written in C), 12-byte blocks from
  * little-endian bytes and a partial last block.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 96
-
-BENCH_INLINE u32 rol32(u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-#define MIX(a, b, c)						\
-	do {							\
-		a -= c; a ^= rol32(c, 4); c += b;		\
-		b -= a; b ^= rol32(a, 6); a += c;		\
-		c -= b; c ^= rol32(b, 8); b += a;		\
-		a -= c; a ^= rol32(c, 16); c += b;		\
-		b -= a; b ^= rol32(a, 19); a += c;		\
-		c -= b; c ^= rol32(b, 4); b += a;		\
-	} while (0)
 
 #define FINAL(a, b, c)						\
 	do {							\
@@ -59,7 +39,7 @@ BENCH_XDP(jenkins_lookup3)
 		a += le32(m + i);
 		b += le32(m + i + 4);
 		c += le32(m + i + 8);
-		MIX(a, b, c);
+		LOOKUP3_MIX(a, b, c);
 	}
 	if (i == len)
 		return (u64)b << 32 | c;
@@ -78,12 +58,6 @@ BENCH_XDP(jenkins_lookup3)
 BENCH_INPUT(jenkins_lookup3)
 {
 	static const u8 lens[8] = { 96, 12, 40, 95, 0, 61, 24, 77 };
-	u32 len = lens[k & 7];
 
-	/* the kernel's test run wants 14-byte packets: pad short messages */
-	u32 n = len + 1 < 16 ? 16 : len + 1;
-
-	bench_fill(buf, n, 0x100c + k);
-	buf[0] = (u8)len;
-	return n;
+	return bench_fill_msg(buf, lens[k & 7], 0x100c + k);
 }

@@ -1,11 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Little-endian fields rebuilt from bytes, the way portable C reads them. */
-#include "bench.h"
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
+#include "bits.h"
 
 BENCH_XDP(le_fields)
 {

@@ -2,14 +2,7 @@
 /* Little-endian u64 words rebuilt from 8 bytes each: eight byte loads
  * and seven shift/or pairs per word, one 64-bit load on x86.
  */
-#include "bench.h"
-
-BENCH_INLINE u64 le64(const u8 *p)
-{
-	return (u64)p[0] | (u64)p[1] << 8 | (u64)p[2] << 16 |
-	       (u64)p[3] << 24 | (u64)p[4] << 32 | (u64)p[5] << 40 |
-	       (u64)p[6] << 48 | (u64)p[7] << 56;
-}
+#include "bits.h"
 
 BENCH_XDP(le_u64_sum)
 {

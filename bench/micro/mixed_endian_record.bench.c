@@ -3,37 +3,7 @@
  * fields of 8/16/32/64 bits, as tracing or storage headers do: each field
  * rebuilt from bytes in its own order.
  */
-#include "bench.h"
-
-BENCH_INLINE u16 le16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-BENCH_INLINE u16 be16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-BENCH_INLINE u32 be32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-BENCH_INLINE u64 le64(const u8 *p)
-{
-	return le32(p) | (u64)le32(p + 4) << 32;
-}
-
-BENCH_INLINE u64 be64(const u8 *p)
-{
-	return (u64)be32(p) << 32 | be32(p + 4);
-}
+#include "bits.h"
 
 /* 24-byte record:
  *	0  u8  version		1  u8  flags
@@ -54,7 +24,7 @@ BENCH_XDP(mixed_endian_record)
 		return 0;
 	for (int i = 0; i < NREC; i++) {
 		const u8 *r = in + i * REC;
-		u64 ts = le64(r + 16);
+		u64 ts = le64_halves(r + 16);
 
 		if (r[0] != 1)
 			continue;

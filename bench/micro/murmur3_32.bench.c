@@ -3,21 +3,11 @@
  * two multiplies and two 32-bit rotates written in C, a byte tail and the
  * fmix32 finaliser.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 128
 
 static const u32 seed = 0x9747b28c;
-
-BENCH_INLINE u32 rol32(u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
 
 BENCH_INLINE u32 mix_k(u32 k)
 {

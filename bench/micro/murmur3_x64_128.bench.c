@@ -3,24 +3,12 @@
  * folded to 64 bits: 64-bit multiplies, rotates written in C, two
  * interleaved lanes and a little-endian byte tail of up to 15 bytes.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 128
 
 static const u64 c1 = 0x87c37b91114253d5ULL;
 static const u64 c2 = 0x4cf5ad432745937fULL;
-
-BENCH_INLINE u64 rol64(u64 x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-BENCH_INLINE u64 le64(const u8 *p)
-{
-	return (u64)p[0] | (u64)p[1] << 8 | (u64)p[2] << 16 |
-	       (u64)p[3] << 24 | (u64)p[4] << 32 | (u64)p[5] << 40 |
-	       (u64)p[6] << 48 | (u64)p[7] << 56;
-}
 
 BENCH_INLINE u64 fmix64(u64 k)
 {

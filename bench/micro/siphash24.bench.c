@@ -3,24 +3,12 @@
  * 64-bit add/rotate/xor rounds (rotates written as shift pairs), words
  * rebuilt from little-endian bytes, a byte-wise tail.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 64
 
 static const u64 key0 = 0x0706050403020100ULL;
 static const u64 key1 = 0x0f0e0d0c0b0a0908ULL;
-
-BENCH_INLINE u64 rol64(u64 x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-BENCH_INLINE u64 le64(const u8 *p)
-{
-	return (u64)p[0] | (u64)p[1] << 8 | (u64)p[2] << 16 |
-	       (u64)p[3] << 24 | (u64)p[4] << 32 | (u64)p[5] << 40 |
-	       (u64)p[6] << 48 | (u64)p[7] << 56;
-}
 
 #define SIPROUND					\
 	do {						\

@@ -3,32 +3,17 @@
  * UDP, then mix the 5-tuple words with add-rotate-xor rounds written in C
  * (32-bit rotates by constants, the kind the rotate kinsn replaces).
  */
+#include "bits.h"
 #include "net_hdr.h"
-
-BENCH_INLINE u32 rol32(u32 x, u32 r)
-{
-	return x << r | x >> (32 - r);
-}
-
-/* three rounds of add-rotate-xor over a, b, c */
-#define ARX_ROUND(a, b, c)			\
-	do {					\
-		a -= c; a ^= rol32(c, 4); c += b;	\
-		b -= a; b ^= rol32(a, 6); a += c;	\
-		c -= b; c ^= rol32(b, 8); b += a;	\
-		a -= c; a ^= rol32(c, 16); c += b;	\
-		b -= a; b ^= rol32(a, 19); a += c;	\
-		c -= b; c ^= rol32(b, 4); b += a;	\
-	} while (0)
 
 BENCH_INLINE u32 hash_words(u32 a, u32 b, u32 c, u32 d, u32 e)
 {
 	u32 x = a + 0xdeadbeef, y = b + 0xdeadbeef, z = c + 0xdeadbeef;
 
-	ARX_ROUND(x, y, z);
+	LOOKUP3_MIX(x, y, z);
 	x += d;
 	y += e;
-	ARX_ROUND(x, y, z);
+	LOOKUP3_MIX(x, y, z);
 	z ^= y;
 	z -= rol32(y, 14);
 	x ^= z;

@@ -4,16 +4,11 @@
  * timestamps decoded; a bounded loop over data-dependent offsets with a
  * bounds check per option.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define TCP_HDR 20
 #define OPT_MAX 40
 #define OPT_ITER 10
-
-BENCH_INLINE u32 be32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
 
 /* bytes a SACK block covers, doubled so the SACK-permitted bit stays */
 BENCH_INLINE u64 sack_len(const u8 *b)

@@ -4,33 +4,7 @@
  * through packed structs; a deep chain of dependent bounds checks and
  * byte-wise loads.
  */
-#include "bench.h"
-
-struct eth_h {
-	u8 dst[6];
-	u8 src[6];
-	u16 proto;
-} __attribute__((packed));
-
-struct ip4_h {
-	u8 ver_ihl;
-	u8 tos;
-	u16 tot_len;
-	u16 id;
-	u16 frag_off;
-	u8 ttl;
-	u8 protocol;
-	u16 check;
-	u32 saddr;
-	u32 daddr;
-} __attribute__((packed));
-
-struct udp_h {
-	u16 source;
-	u16 dest;
-	u16 len;
-	u16 check;
-} __attribute__((packed));
+#include "net_hdr.h"
 
 struct vxlan_h {
 	u8 flags;
@@ -40,12 +14,12 @@ struct vxlan_h {
 } __attribute__((packed));
 
 struct outer {
-	struct eth_h eth;
-	struct ip4_h ip;
-	struct udp_h udp;
+	struct eth_hdr_p eth;
+	struct ipv4_hdr_p ip;
+	struct udp_hdr_p udp;
 	struct vxlan_h vx;
-	struct eth_h ieth;
-	struct ip4_h iip;
+	struct eth_hdr_p ieth;
+	struct ipv4_hdr_p iip;
 } __attribute__((packed));
 
 BENCH_INLINE u64 mac48(const u8 *m)

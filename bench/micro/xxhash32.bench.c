@@ -3,7 +3,7 @@
  * independent multiply/rotate lanes per 16-byte stripe, lane merge by
  * rotates, 4-byte and 1-byte tails, and the avalanche.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 128
 #define P1 0x9e3779b1U
@@ -13,16 +13,6 @@
 #define P5 0x165667b1U
 
 static const u32 seed = 0x2545f491;
-
-BENCH_INLINE u32 rol32(u32 x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
 
 BENCH_INLINE u32 lane(u32 v, u32 x)
 {
@@ -97,12 +87,6 @@ BENCH_XDP(xxhash32)
 BENCH_INPUT(xxhash32)
 {
 	static const u8 lens[8] = { 128, 15, 64, 99, 127, 3, 48, 121 };
-	u32 len = lens[k & 7];
 
-	/* the kernel's test run wants 14-byte packets: pad short messages */
-	u32 n = len + 1 < 16 ? 16 : len + 1;
-
-	bench_fill(buf, n, 0x3232 + k);
-	buf[0] = (u8)len;
-	return n;
+	return bench_fill_msg(buf, lens[k & 7], 0x3232 + k);
 }

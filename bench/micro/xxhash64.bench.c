@@ -3,7 +3,7 @@
  * 64-bit multiply/rotate lanes per 32-byte stripe, the merge rounds, then
  * 8-, 4- and 1-byte tails and the avalanche; rotates written in C.
  */
-#include "bench.h"
+#include "bits.h"
 
 #define MSG_MAX 160
 #define P1 0x9e3779b185ebca87ULL
@@ -13,21 +13,6 @@
 #define P5 0x27d4eb2f165667c5ULL
 
 static const u64 seed = 0x6a09e667bb67ae85ULL;
-
-BENCH_INLINE u64 rol64(u64 x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-BENCH_INLINE u32 le32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-BENCH_INLINE u64 le64(const u8 *p)
-{
-	return le32(p) | (u64)le32(p + 4) << 32;
-}
 
 BENCH_INLINE u64 round64(u64 acc, u64 x)
 {
@@ -63,10 +48,10 @@ BENCH_XDP(xxhash64)
 		for (; i + 32 <= len; i += 32) {
 			if (m + i + 32 > end)
 				return 0;
-			v1 = round64(v1, le64(m + i));
-			v2 = round64(v2, le64(m + i + 8));
-			v3 = round64(v3, le64(m + i + 16));
-			v4 = round64(v4, le64(m + i + 24));
+			v1 = round64(v1, le64_halves(m + i));
+			v2 = round64(v2, le64_halves(m + i + 8));
+			v3 = round64(v3, le64_halves(m + i + 16));
+			v4 = round64(v4, le64_halves(m + i + 24));
 		}
 		h = rol64(v1, 1) + rol64(v2, 7) + rol64(v3, 12) + rol64(v4, 18);
 		h = merge64(h, v1);
@@ -80,7 +65,7 @@ BENCH_XDP(xxhash64)
 	for (; i + 8 <= len; i += 8) {
 		if (m + i + 8 > end)
 			return 0;
-		h ^= round64(0, le64(m + i));
+		h ^= round64(0, le64_halves(m + i));
 		h = rol64(h, 27) * P1 + P4;
 	}
 	if (i + 4 <= len) {

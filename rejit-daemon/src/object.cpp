@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "rejit/object.hpp"
 
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -548,6 +549,26 @@ Result<Program> unrelocated(const ElfFacts &facts, const std::string &name,
 }
 
 } // namespace
+
+Result<LoadedProgram> load_alone(const std::string &path, const std::string &name) {
+	Object obj(bpf_object__open_file(path.c_str(), nullptr));
+	if (!obj)
+		return make_error(errno, "open");
+	LoadedProgram l;
+	bpf_program *p;
+	bpf_object__for_each_program(p, obj.get()) {
+		const bool me = name == bpf_program__name(p);
+		bpf_program__set_autoload(p, me);
+		if (me)
+			l.prog = p;
+	}
+	if (!l.prog)
+		return make_error(ENOENT, "no such program");
+	if (int err = bpf_object__load(obj.get()))
+		return make_error(-err, "load");
+	l.obj = std::move(obj);
+	return l;
+}
 
 Result<std::vector<ObjectProgram>> object_programs(const std::string &path) {
 	auto facts = read_elf(path);

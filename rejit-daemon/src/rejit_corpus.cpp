@@ -15,17 +15,18 @@
 // never wrote are not compared at all; where a program calling time or
 // random helpers differs, a fourth instance reruns the packet to tell
 // chance from a real difference (the comparison is the daemon's shadow
-// check's, rejit/shadow.hpp, on instances libbpf loaded). Prints a table; exits 1 if any rewrite was
-// rejected or behaved differently. Programs whose attach path the kernel
-// cannot re-JIT yet (EOPNOTSUPP, e.g. trampoline-called types) are counted
-// apart: the kernel refuses them before verifying anything. Where the
-// kernel has kinsns (/sys/kernel/bpf_kinsn: kinsn_bitops, kinsn_crc32c and
-// kinsn_movbe loaded), passes use them as the daemon does (rotate, crc, ...), module
-// BTF in fd_array included; without, it says so once. Before the passes
-// run on a program that test runs support, a fourth instance is re-JITed
-// with edge counters (the daemon's instrumented tier; the verifier must
-// accept that code too) and runs the same packets, so the layout pass gets
-// a real edge profile.
+// check's, rejit/shadow.hpp, on instances libbpf loaded). Prints a table;
+// exits 1 if any rewrite was rejected or behaved differently. Programs
+// whose attach path the kernel cannot re-JIT yet (EOPNOTSUPP, e.g.
+// trampoline-called types) are counted apart: the kernel refuses them
+// before verifying anything. Where the kernel has kinsns
+// (/sys/kernel/bpf_kinsn: kinsn_bitops, kinsn_crc32c and kinsn_movbe
+// loaded), passes use them as the daemon does (rotate, crc, ...), module
+// BTF in fd_array included; without, it says so once. Before the passes run
+// on a program that test runs support, a fourth instance is re-JITed with
+// edge counters (the daemon's instrumented tier; the verifier must accept
+// that code too) and runs the same packets, so the layout pass gets a real
+// edge profile.
 //
 // Code size: every changed program's xlated instructions and JITed bytes
 // (jited_prog_len) before (the load-time image) and after the re-JIT, and
@@ -54,32 +55,6 @@
 namespace {
 
 using namespace rejit;
-
-// One program of an object, loaded alone.
-struct Loaded {
-	Object obj;
-	bpf_program *prog = nullptr;
-};
-
-Result<Loaded> load_alone(const std::string &path, const std::string &name) {
-	Object obj(bpf_object__open_file(path.c_str(), nullptr));
-	if (!obj)
-		return make_error(errno, "open");
-	Loaded l;
-	bpf_program *p;
-	bpf_object__for_each_program(p, obj.get()) {
-		const bool me = name == bpf_program__name(p);
-		bpf_program__set_autoload(p, me);
-		if (me)
-			l.prog = p;
-	}
-	if (!l.prog)
-		return make_error(ENOENT, "no such program");
-	if (int err = bpf_object__load(obj.get()))
-		return make_error(-err, "load");
-	l.obj = std::move(obj);
-	return l;
-}
 
 // The edge profile of program `name` on `inputs` packets, taken on an
 // instance of its own with edge counters. Counts the instrumented re-JIT
@@ -311,7 +286,7 @@ int main(int argc, char **argv) {
 				rows.push_back(row);
 				continue;
 			}
-			std::optional<Loaded> d; // reruns the original where B differs
+			std::optional<LoadedProgram> d; // reruns the original where B differs
 			bool tried = false;
 			ShadowTally tally;
 			shadow_inputs(

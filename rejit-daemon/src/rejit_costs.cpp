@@ -146,31 +146,6 @@ std::vector<Candidate> candidates(const std::vector<std::string> &paths, size_t 
 	return c;
 }
 
-struct Loaded {
-	Object obj;
-	bpf_program *prog = nullptr;
-};
-
-Result<Loaded> load_alone(const Candidate &c) {
-	Object obj(bpf_object__open_file(c.path.c_str(), nullptr));
-	if (!obj)
-		return make_error(errno, "open");
-	Loaded l;
-	bpf_program *p;
-	bpf_object__for_each_program(p, obj.get()) {
-		const bool me = c.name == bpf_program__name(p);
-		bpf_program__set_autoload(p, me);
-		if (me)
-			l.prog = p;
-	}
-	if (!l.prog)
-		return make_error(ENOENT, "no such program");
-	if (int err = bpf_object__load(obj.get()))
-		return make_error(-err, "load");
-	l.obj = std::move(obj);
-	return l;
-}
-
 struct Latency {
 	std::string name; // object:program
 	uint32_t insns = 0, jited = 0;
@@ -182,7 +157,7 @@ struct Latency {
 // Loads and re-JITs one program; an error means it is not measurable here
 // (does not load alone, or the kernel cannot re-JIT its type).
 Result<Latency> measure(const Candidate &c, int repeat) {
-	auto l = load_alone(c);
+	auto l = load_alone(c.path, c.name);
 	if (!l)
 		return l.error();
 	auto live = LiveProg::from_fd(bpf_program__fd(l->prog));
@@ -489,18 +464,11 @@ int daemon(const std::string &bpfrejitd, const std::vector<size_t> &counts, int 
 // ---- stats
 
 // ns per run of prog_fd on `pkt`, as BPF_PROG_TEST_RUN measures `runs` runs.
-Result<double> ns_per_run(int prog_fd, std::vector<uint8_t> &pkt, int runs) {
-	std::vector<uint8_t> out(pkt.size() + 256);
-	bpf_test_run_opts o{};
-	o.sz = sizeof(o);
-	o.data_in = pkt.data();
-	o.data_size_in = uint32_t(pkt.size());
-	o.data_out = out.data();
-	o.data_size_out = uint32_t(out.size());
-	o.repeat = runs;
-	if (bpf_prog_test_run_opts(prog_fd, &o))
-		return make_error(errno, "BPF_PROG_TEST_RUN");
-	return double(o.duration); // the kernel's average per run, in ns
+Result<double> ns_per_run(int prog_fd, const std::vector<uint8_t> &pkt, int runs) {
+	uint32_t ns = 0;
+	if (const RunResult r = test_run(prog_fd, pkt, uint32_t(runs), &ns); r.err)
+		return make_error(r.err, "BPF_PROG_TEST_RUN");
+	return double(ns); // the kernel's average per run, in ns
 }
 
 int stats(int repeat, int runs) {

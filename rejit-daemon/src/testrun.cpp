@@ -65,7 +65,8 @@ std::vector<uint8_t> packet(std::mt19937 &rng) {
 	return p;
 }
 
-RunResult test_run(int prog_fd, const std::vector<uint8_t> &in) {
+RunResult test_run(int prog_fd, const std::vector<uint8_t> &in, uint32_t repeat,
+                   uint32_t *duration) {
 	std::vector<uint8_t> out(in.size() + 4096);
 	bpf_test_run_opts o{};
 	o.sz = sizeof(o);
@@ -73,9 +74,11 @@ RunResult test_run(int prog_fd, const std::vector<uint8_t> &in) {
 	o.data_size_in = uint32_t(in.size());
 	o.data_out = out.data();
 	o.data_size_out = uint32_t(out.size());
-	o.repeat = 1;
+	o.repeat = int(repeat);
 	const int err = bpf_prog_test_run_opts(prog_fd, &o) ? errno : 0;
 	out.resize(err ? 0 : o.data_size_out);
+	if (duration && !err)
+		*duration = o.duration;
 	return {err, err ? 0 : o.retval, std::move(out)};
 }
 

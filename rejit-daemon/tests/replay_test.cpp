@@ -4,18 +4,17 @@
 // through `jmp __x86_return_thunk`, map values as movabs, bpf-to-bpf calls
 // as rel32 calls between functions the kernel placed apart.
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "bench/collect.hpp"
 #include "bench/replay.hpp"
 
 namespace rejit::bench {
@@ -447,71 +446,18 @@ TEST(Replay, NativeLibAndTiming) {
 
 // ---- real images: the host kernel's own JIT -----------------------------
 
-// xdp_buff's layout from this kernel's BTF (direct members only).
-std::optional<CtxLayout> host_xdp_layout() {
-	btf *b = btf__load_vmlinux_btf();
-	if (!b)
-		return std::nullopt;
-	std::optional<CtxLayout> c;
-	const int id = btf__find_by_name_kind(b, "xdp_buff", BTF_KIND_STRUCT);
-	if (id > 0) {
-		const btf_type *t = btf__type_by_id(b, id);
-		CtxLayout l;
-		l.xdp_buff_size = t->size;
-		const btf_member *m = btf_members(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-			const std::string n = btf__name_by_offset(b, m->name_off);
-			const uint32_t off = btf_member_bit_offset(t, i) / 8;
-			if (n == "data")
-				l.xdp_data = off;
-			else if (n == "data_end")
-				l.xdp_data_end = off;
-			else if (n == "data_meta")
-				l.xdp_data_meta = off;
-			else if (n == "data_hard_start")
-				l.xdp_data_hard_start = off;
-		}
-		c = l;
-	}
-	btf__free(b);
-	return c;
-}
-
-std::vector<std::pair<uint64_t, std::string>> host_kallsyms() {
-	std::ifstream f("/proc/kallsyms");
-	std::vector<std::pair<uint64_t, std::string>> syms;
-	for (std::string line; std::getline(f, line);) {
-		unsigned long long addr = 0;
-		char type, name[512];
-		if (std::sscanf(line.c_str(), "%llx %c %511s", &addr, &type, name) == 3 && addr)
-			syms.emplace_back(addr, name);
-	}
-	std::stable_sort(syms.begin(), syms.end(),
-	                 [](const auto &a, const auto &b) { return a.first < b.first; });
-	return syms;
-}
-
 // The program's image, function addresses and xlated code, and its maps.
 bool host_prog(int fd, ProgDump &p) {
+	auto im = prog_image(fd);
+	if (!im)
+		return false;
+	p.stock = std::move(im).value();
 	bpf_prog_info n{};
 	__u32 len = sizeof(n);
-	if (bpf_prog_get_info_by_fd(fd, &n, &len) || !n.jited_prog_len)
+	if (bpf_prog_get_info_by_fd(fd, &n, &len))
 		return false;
-	Image &im = p.stock;
-	im.code.resize(n.jited_prog_len);
-	im.func_addrs.resize(n.nr_jited_ksyms);
-	im.func_lens.resize(n.nr_jited_func_lens);
-	im.xlated.resize(n.xlated_prog_len / sizeof(bpf_insn));
 	std::vector<uint32_t> map_ids(n.nr_map_ids);
 	bpf_prog_info w{};
-	w.jited_prog_len = n.jited_prog_len;
-	w.jited_prog_insns = reinterpret_cast<uintptr_t>(im.code.data());
-	w.nr_jited_ksyms = n.nr_jited_ksyms;
-	w.jited_ksyms = reinterpret_cast<uintptr_t>(im.func_addrs.data());
-	w.nr_jited_func_lens = n.nr_jited_func_lens;
-	w.jited_func_lens = reinterpret_cast<uintptr_t>(im.func_lens.data());
-	w.xlated_prog_len = n.xlated_prog_len;
-	w.xlated_prog_insns = reinterpret_cast<uintptr_t>(im.xlated.data());
 	w.nr_map_ids = n.nr_map_ids;
 	w.map_ids = reinterpret_cast<uintptr_t>(map_ids.data());
 	len = sizeof(w);
@@ -546,14 +492,15 @@ bool host_prog(int fd, ProgDump &p) {
 // packets. On this kernel's JIT the returns may go through a return thunk
 // (SRSO, retbleed) and the image has no redirect nop (not our kernel).
 TEST(Replay, HostKernelImagesAgreeWithTheTestRun) {
-	auto ctx = host_xdp_layout();
+	auto ctx = ctx_layout();
 	if (!ctx)
-		GTEST_SKIP() << "no vmlinux BTF";
+		GTEST_SKIP() << ctx.error().msg;
+	auto syms = kallsyms();
+	if (!syms)
+		GTEST_SKIP() << syms.error().msg;
 	Dump d;
 	d.ctx = *ctx;
-	d.kallsyms = host_kallsyms();
-	if (d.kallsyms.empty())
-		GTEST_SKIP() << "/proc/kallsyms shows no addresses";
+	d.kallsyms = std::move(syms).value();
 	std::mt19937 rng(35);
 	unsigned replayed = 0, thunks = 0, maps = 0;
 	for (const char *o : {"rotate", "rodata", "store", "branchy", "bitfield", "be_load",

@@ -19,6 +19,14 @@ struct ObjectCloser {
 };
 using Object = std::unique_ptr<bpf_object, ObjectCloser>;
 
+// Program `name` of the object file at `path` loaded into the kernel alone
+// (the others not loaded), with its object, which owns it.
+struct LoadedProgram {
+	Object obj;
+	bpf_program *prog = nullptr;
+};
+Result<LoadedProgram> load_alone(const std::string &path, const std::string &name);
+
 struct ObjectProgram {
 	std::string name;
 	std::string section;

@@ -32,7 +32,10 @@ struct RunResult {
 	bool operator==(const RunResult &) const = default;
 };
 
-RunResult test_run(int prog_fd, const std::vector<uint8_t> &in);
+// One BPF_PROG_TEST_RUN of the program on `in`; with repeat > 1 the
+// kernel runs it that many times and *duration gets its average ns per run.
+RunResult test_run(int prog_fd, const std::vector<uint8_t> &in, uint32_t repeat = 1,
+                   uint32_t *duration = nullptr);
 
 // Does the program give the same result on `pkt` 32 times in a row?
 bool repeatable(int prog_fd, const std::vector<uint8_t> &pkt);

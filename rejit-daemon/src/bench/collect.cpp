@@ -61,6 +61,8 @@ std::optional<uint32_t> member_offset(const btf *b, uint32_t id, std::string_vie
 	return std::nullopt;
 }
 
+} // namespace
+
 Result<CtxLayout> ctx_layout() {
 	Btf b(btf__load_vmlinux_btf());
 	if (!b)
@@ -125,8 +127,7 @@ Result<std::vector<std::pair<uint64_t, std::string>>> kallsyms() {
 	return syms;
 }
 
-// The image the kernel runs for prog_fd now.
-Result<Image> image(int fd) {
+Result<Image> prog_image(int fd) {
 	bpf_prog_info n{};
 	__u32 len = sizeof(n);
 	if (bpf_prog_get_info_by_fd(fd, &n, &len))
@@ -157,6 +158,8 @@ Result<Image> image(int fd) {
 		return make_error(EPERM, "jited_ksyms are 0 (kptr_restrict, not root?)");
 	return im;
 }
+
+namespace {
 
 Result<std::vector<RunResult>> run_all(int fd, Kind k,
                                        const std::vector<std::vector<uint8_t>> &inputs) {
@@ -295,7 +298,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns,
 	if (!maps)
 		return maps.error();
 	p.maps = std::move(maps).value();
-	auto stock = image(fd);
+	auto stock = prog_image(fd);
 	if (!stock)
 		return stock.error();
 	p.stock = std::move(stock).value();
@@ -329,7 +332,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns,
 		if (auto r = live->rejit(o.prog, &kinsns); !r)
 			p.rejit_error = error_text(r.error());
 	}
-	auto rj = image(fd);
+	auto rj = prog_image(fd);
 	if (!rj)
 		return rj.error();
 	p.rejit = std::move(rj).value();

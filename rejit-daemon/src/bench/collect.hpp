@@ -20,6 +20,16 @@ namespace rejit::bench {
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input,
                              uint32_t repeat = 1, uint32_t *duration = nullptr);
 
+// The context layouts of the running kernel, from its BTF (vmlinux).
+Result<CtxLayout> ctx_layout();
+
+// /proc/kallsyms sorted by address; EPERM if it shows no addresses.
+Result<std::vector<std::pair<uint64_t, std::string>>> kallsyms();
+
+// The image the kernel runs for prog_fd now: JITed code, function
+// addresses and lengths, xlated instructions.
+Result<Image> prog_image(int prog_fd);
+
 // An error for people: its first line with strerror(err) appended, then
 // the rest of its message (a verifier log) on the lines below.
 std::string error_text(const Error &e);

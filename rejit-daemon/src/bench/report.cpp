@@ -49,8 +49,16 @@ std::optional<std::vector<RunResult>> replay_results(Row &row, const Dump &d, co
 		return std::nullopt;
 	}
 	std::vector<RunResult> rs;
+	if (p.inputs.empty())
+		return rs;
+	// one mapping for all inputs, as time_replay() runs them
+	auto pk = Packets::make(d.ctx, p.kind, p.inputs);
+	if (!pk) {
+		row.mismatches.push_back(fmt::format("{}, input 0: {}", tier, pk.error().msg));
+		return std::nullopt;
+	}
 	for (size_t i = 0; i < p.inputs.size(); i++) {
-		auto r = rp->run(p.inputs[i]);
+		auto r = rp->run(*pk, i);
 		if (!r) {
 			row.mismatches.push_back(
 			        fmt::format("{}, input {}: {}", tier, i, r.error().msg));

@@ -159,19 +159,19 @@ Result<Image> prog_image(int fd) {
 	return im;
 }
 
-namespace {
-
-Result<std::vector<RunResult>> run_all(int fd, Kind k,
-                                       const std::vector<std::vector<uint8_t>> &inputs) {
+Result<std::vector<RunResult>> kernel_runs(int prog_fd, Kind k,
+                                           const std::vector<std::vector<uint8_t>> &inputs) {
 	std::vector<RunResult> rs;
 	for (size_t i = 0; i < inputs.size(); i++) {
-		auto r = kernel_run(fd, k, inputs[i]);
+		auto r = kernel_run(prog_fd, k, inputs[i]);
 		if (!r)
 			return Error{r.error().err, fmt::format("input {}: {}", i, r.error().msg)};
 		rs.push_back(*r);
 	}
 	return rs;
 }
+
+namespace {
 
 Result<std::vector<MapDump>> dump_maps(const LiveProg &live) {
 	auto maps = live.orig_maps();
@@ -306,7 +306,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns,
 	if (!runs)
 		p.kernel_run_problem = cgroup_problem;
 	if (runs) {
-		auto ks = run_all(fd, p.kind, p.inputs);
+		auto ks = kernel_runs(fd, p.kind, p.inputs);
 		if (!ks)
 			return Error{ks.error().err, "stock test run: " + ks.error().msg};
 		p.kernel_stock = std::move(ks).value();
@@ -337,7 +337,7 @@ Result<void> collect_one(const ObjectSpec &spec, const Kinsns &kinsns,
 		return rj.error();
 	p.rejit = std::move(rj).value();
 	if (runs) {
-		auto kr = run_all(fd, p.kind, p.inputs);
+		auto kr = kernel_runs(fd, p.kind, p.inputs);
 		if (!kr)
 			return Error{kr.error().err, "re-JIT test run: " + kr.error().msg};
 		p.kernel_rejit = std::move(kr).value();

@@ -19,6 +19,9 @@ namespace rejit::bench {
 // *duration gets the kernel's average time per run in ns.
 Result<RunResult> kernel_run(int prog_fd, Kind k, std::span<const uint8_t> input,
                              uint32_t repeat = 1, uint32_t *duration = nullptr);
+// kernel_run() on every input in turn; an error says which ("input 3: ...").
+Result<std::vector<RunResult>> kernel_runs(int prog_fd, Kind k,
+                                           const std::vector<std::vector<uint8_t>> &inputs);
 
 // The context layouts of the running kernel, from its BTF (vmlinux).
 Result<CtxLayout> ctx_layout();

@@ -99,14 +99,9 @@ uint32_t jited_bytes(int fd) {
 }
 
 Result<std::vector<RunResult>> results(int fd, const ProgDump &p, const char *what) {
-	std::vector<RunResult> rs;
-	for (size_t i = 0; i < p.inputs.size(); i++) {
-		auto r = kernel_run(fd, p.kind, p.inputs[i]);
-		if (!r)
-			return Error{r.error().err,
-			             fmt::format("{}, input {}: {}", what, i, r.error().msg)};
-		rs.push_back(*r);
-	}
+	auto rs = kernel_runs(fd, p.kind, p.inputs);
+	if (!rs)
+		return Error{rs.error().err, fmt::format("{}, {}", what, rs.error().msg)};
 	return rs;
 }
 

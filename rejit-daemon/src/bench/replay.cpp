@@ -234,14 +234,12 @@ std::vector<std::string_view> names_at(const Dump &d, uint64_t addr) {
 
 // "bpf_map_lookup_elem", "foo+0x12" or the address.
 std::string describe(const Dump &d, uint64_t addr) {
-	auto it = std::upper_bound(d.kallsyms.begin(), d.kallsyms.end(), addr,
-	                           [](uint64_t a, const auto &s) { return a < s.first; });
-	if (it == d.kallsyms.begin())
+	const auto s = d.symbol(addr);
+	if (!s)
 		return fmt::format("{:#x}", addr);
-	--it;
-	if (addr == it->first)
-		return it->second;
-	return fmt::format("{}+{:#x}", it->second, addr - it->first);
+	if (!s->second)
+		return s->first;
+	return fmt::format("{}+{:#x}", s->first, s->second);
 }
 
 bool is_return_thunk(std::string_view n) {

@@ -106,10 +106,10 @@ int replay(const std::vector<std::string> &args) {
 			return fail(n.error().str());
 		native = std::move(n).value();
 	}
-	const std::string host_problem = rejit::bench::host_bpf_problem();
-	auto rows = rejit::bench::evaluate(*d, native ? &*native : nullptr,
-	                                   o.host_tier ? host_problem : "", o);
-	fmt::print("{}", rejit::bench::table(*d, rows, o.host_tier ? host_problem : ""));
+	// the probe only if the tier runs; off is not a problem of the host
+	const std::string host_problem = o.host_tier ? rejit::bench::host_bpf_problem() : "";
+	auto rows = rejit::bench::evaluate(*d, native ? &*native : nullptr, host_problem, o);
+	fmt::print("{}", rejit::bench::table(*d, rows, host_problem));
 	if (!json_out.empty()) {
 		std::ofstream f(json_out, std::ios::trunc);
 		f << rejit::bench::rows_json(rows).dump(1, '\t') << "\n";

@@ -497,14 +497,7 @@ Result<void> LiveProg::rejit(const Program &p, const Kinsns *kinsns, int extra) 
 	std::string log(1 << 20, '\0');
 	bpf_prog_rejit_opts opts{};
 	opts.sz = sizeof(opts);
-	opts.fd_array = attrs->fd_array.empty() ? nullptr : attrs->fd_array.data();
-	if (attrs->btf) {
-		static_assert(sizeof(FuncInfo) == sizeof(bpf_func_info));
-		opts.prog_btf_fd = uint32_t(attrs->btf.get());
-		opts.func_info = p.func_info.data();
-		opts.func_info_cnt = uint32_t(p.func_info.size());
-		opts.func_info_rec_size = sizeof(bpf_func_info);
-	}
+	attrs->set(opts, p);
 	if (bpf_prog_rejit(fd(), raw.data(), raw.size(), &opts) == 0)
 		return {};
 	const int err = errno;

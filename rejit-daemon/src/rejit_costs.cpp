@@ -183,16 +183,10 @@ Result<Latency> measure(const Candidate &c, int repeat) {
 	lo.sz = sizeof(lo);
 	lo.expected_attach_type = bpf_program__expected_attach_type(l->prog);
 	lo.prog_flags = bpf_program__flags(l->prog);
-	lo.fd_array = attrs->fd_array.empty() ? nullptr : attrs->fd_array.data();
+	attrs->set(lo, *orig);
 	bpf_prog_rejit_opts ro{};
 	ro.sz = sizeof(ro);
-	ro.fd_array = lo.fd_array;
-	if (attrs->btf) {
-		lo.prog_btf_fd = ro.prog_btf_fd = uint32_t(attrs->btf.get());
-		lo.func_info = ro.func_info = orig->func_info.data();
-		lo.func_info_cnt = ro.func_info_cnt = uint32_t(orig->func_info.size());
-		lo.func_info_rec_size = ro.func_info_rec_size = sizeof(bpf_func_info);
-	}
+	attrs->set(ro, *orig);
 	const char *license = pi.gpl_compatible ? "GPL" : "Proprietary";
 	const auto type = bpf_program__type(l->prog);
 

@@ -114,13 +114,7 @@ Result<Instance> instantiate(const LiveProg &live, const bpf_prog_info &pi, cons
 	const std::vector<bpf_insn> raw = encode(p.insns);
 	bpf_prog_load_opts o{};
 	o.sz = sizeof(o);
-	o.fd_array = attrs->fd_array.empty() ? nullptr : attrs->fd_array.data();
-	if (attrs->btf) {
-		o.prog_btf_fd = uint32_t(attrs->btf.get());
-		o.func_info = p.func_info.data();
-		o.func_info_cnt = uint32_t(p.func_info.size());
-		o.func_info_rec_size = sizeof(bpf_func_info);
-	}
+	attrs->set(o, p);
 	const char *license = pi.gpl_compatible ? "GPL" : "Proprietary";
 	auto load = [&] {
 		return Fd(bpf_prog_load(bpf_prog_type(pi.type), pi.name, license, raw.data(),

@@ -71,6 +71,21 @@ struct LoadAttrs {
 	std::vector<int> fd_array;
 	Fd btf; // the program's BTF, when the code has func_info
 	uint32_t btf_id = 0;
+
+	// Points the fd_array and BTF fields of a bpf_prog_load_opts or
+	// bpf_prog_rejit_opts at these attributes and p's func_info (both must
+	// outlive the opts).
+	template <typename Opts>
+	void set(Opts &o, const Program &p) const {
+		static_assert(sizeof(FuncInfo) == sizeof(bpf_func_info));
+		o.fd_array = fd_array.empty() ? nullptr : fd_array.data();
+		if (btf) {
+			o.prog_btf_fd = uint32_t(btf.get());
+			o.func_info = p.func_info.data();
+			o.func_info_cnt = uint32_t(p.func_info.size());
+			o.func_info_rec_size = sizeof(bpf_func_info);
+		}
+	}
 };
 
 class LiveProg {

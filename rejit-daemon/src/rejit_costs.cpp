@@ -364,7 +364,6 @@ std::string slurp(const std::string &path) {
 }
 
 struct DaemonRun {
-	size_t programs = 0;
 	double cpu_s = 0, wall_s = 0, ticks = 0;
 };
 
@@ -415,7 +414,7 @@ Result<DaemonRun> daemon_run(const std::string &bpfrejitd, size_t n, int seconds
 	const double wall = us_since(t0) / 1e6;
 	if (!c0 || !c1 || !d.running())
 		return make_error(ECHILD, "bpfrejitd exited while measured: " + slurp(log));
-	return DaemonRun{n, *c1 - *c0, wall, wall * 1000 / interval_ms};
+	return DaemonRun{*c1 - *c0, wall, wall * 1000 / interval_ms};
 }
 
 int daemon(const std::string &bpfrejitd, const std::vector<size_t> &counts, int seconds,
@@ -537,7 +536,6 @@ int main(int argc, char **argv) {
 	for (int i = 2; i < argc; i++) {
 		const std::string a = argv[i];
 		const bool value = i + 1 < argc;
-		Result<long> v = 0L;
 		if (a == "--programs" && value && cmd == "daemon") {
 			counts.clear();
 			std::stringstream list(argv[++i]);
@@ -573,7 +571,7 @@ int main(int argc, char **argv) {
 		if (dst) {
 			if (!value)
 				return usage();
-			v = positive(a, argv[++i], max);
+			auto v = positive(a, argv[++i], max);
 			if (!v) {
 				fmt::print(stderr, "rejit-costs: {}\n", v.error().msg);
 				return 2;

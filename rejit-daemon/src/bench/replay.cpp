@@ -938,16 +938,14 @@ double median(std::vector<double> v) {
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// Pins the thread to one CPU while it lives.
+// Pins the thread to the CPU it is on while it lives.
 class Pin {
 public:
-	explicit Pin(int cpu) {
+	Pin() {
 		ok_ = sched_getaffinity(0, sizeof(old_), &old_) == 0;
-		if (cpu < 0)
-			cpu = sched_getcpu();
 		cpu_set_t s;
 		CPU_ZERO(&s);
-		CPU_SET(cpu, &s);
+		CPU_SET(sched_getcpu(), &s);
 		pinned_ = sched_setaffinity(0, sizeof(s), &s) == 0;
 	}
 	~Pin() {
@@ -956,7 +954,6 @@ public:
 	}
 	Pin(const Pin &) = delete;
 	Pin &operator=(const Pin &) = delete;
-	[[nodiscard]] bool pinned() const { return pinned_; }
 
 private:
 	cpu_set_t old_{};
@@ -983,9 +980,7 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 		data[i] = pk->data(i);
 		end[i] = pk->data_end(i);
 	}
-	Pin pin(opt.cpu);
-	if (opt.cpu >= 0 && !pin.pinned())
-		return make_error(EINVAL, fmt::format("cannot pin to CPU {}", opt.cpu));
+	Pin pin;
 
 	struct Aligned {
 		Replay stock, rejit;
@@ -1084,7 +1079,6 @@ Result<Timing> time_replay(const Dump &d, const ProgDump &p, const NativeLib *na
 	tm.ratio_lo = *std::min_element(ratio.begin(), ratio.end());
 	tm.ratio_hi = *std::max_element(ratio.begin(), ratio.end());
 	tm.ratio_native = median(ratio_n);
-	tm.calls = calls;
 	return tm;
 }
 

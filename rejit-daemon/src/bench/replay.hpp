@@ -149,7 +149,6 @@ public:
 	~NativeLib();
 
 	[[nodiscard]] const Bench *find(const std::string &name) const;
-	[[nodiscard]] const std::vector<Bench> &benches() const { return benches_; }
 	// The expected result of an input (without the slot).
 	static RunResult run(const Bench &b, std::span<const uint8_t> input);
 
@@ -163,8 +162,7 @@ struct TimingOptions {
 	unsigned samples = 15;
 	unsigned calls = 0;     // calls per image per sample; 0: about sample_ms
 	double sample_ms = 5.0; // with calls = 0
-	std::vector<unsigned> aligns = {0, 16, 32, 48};
-	int cpu = -1; // pin to this CPU; -1: the one we are on
+	std::vector<unsigned> aligns = {0, 16, 32, 48}; // the thread stays on its CPU
 };
 
 struct Timing {
@@ -174,7 +172,6 @@ struct Timing {
 	// alignment; ratio is the median over alignments, lo/hi their extremes
 	double ratio = NAN, ratio_lo = NAN, ratio_hi = NAN;
 	double ratio_native = NAN; // re-JIT / native, paired likewise
-	unsigned calls = 0;        // per image per sample
 };
 
 // Time p's stock and re-JIT images (the latter through the stock image's

@@ -232,8 +232,7 @@ std::vector<Row> evaluate(const Dump &d, const NativeLib *native, const std::str
 	std::vector<Row> rows;
 	for (size_t i = 0; i < d.progs.size(); i++) {
 		const ProgDump &p = d.progs[i];
-		if (o.progress)
-			fmt::print(stderr, "[{}/{}] {}\n", i + 1, d.progs.size(), p.name);
+		fmt::print(stderr, "[{}/{}] {}\n", i + 1, d.progs.size(), p.name);
 		rows.push_back(evaluate_one(d, p, native, host_problem, o));
 	}
 	return rows;

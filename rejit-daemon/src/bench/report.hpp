@@ -20,7 +20,6 @@ struct ReportOptions {
 	bool host_tier = true;
 	TimingOptions timing;
 	HostTierOptions host;
-	bool progress = true; // one line per program on stderr
 };
 
 struct Row {
@@ -42,9 +41,9 @@ struct Row {
 	[[nodiscard]] bool included() const { return results_agree && ratio.has_value(); }
 };
 
-// Check and time every program of the dump. native may be null (no
-// native build); host_problem is host_bpf_problem() (or why the tier is
-// off), empty if the host tier runs.
+// Check and time every program of the dump ("[i/n] NAME" on stderr as it
+// goes). native may be null (no native build); host_problem is
+// host_bpf_problem() (or why the tier is off), empty if the host tier runs.
 std::vector<Row> evaluate(const Dump &d, const NativeLib *native, const std::string &host_problem,
                           const ReportOptions &o);
 

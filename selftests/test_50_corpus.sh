@@ -12,16 +12,15 @@
 # the passes that find nothing in the selftests (popcount, crc) are part of
 # the corpus. The code-size table per source must add up, and a re-JIT of
 # unchanged bytecode must give the code of a fresh load (rejit-costs).
+out=$(mktemp)
+trap 'rm -f "$out"; rmmod kinsn_bitops kinsn_crc32c kinsn_movbe 2>/dev/null || true' EXIT
 insmod "$KINSN_DIR/kinsn_bitops.ko"
 insmod "$KINSN_DIR/kinsn_crc32c.ko"
 insmod "$KINSN_DIR/kinsn_movbe.ko"
-trap 'rmmod kinsn_bitops kinsn_crc32c kinsn_movbe 2>/dev/null || true' EXIT
 debian=(/usr/lib/x86_64-linux-gnu/bpf/*.o)
 [ -e "${debian[0]}" ] || fail "Debian's BPF objects are missing (apt-get install xdp-tools)"
 # Code size per source: the table must add up to the per-program rows
 # (selftests/corpus/check_sizes.py).
-out=$(mktemp)
-trap 'rm -f "$out"; rmmod kinsn_bitops kinsn_crc32c kinsn_movbe 2>/dev/null || true' EXIT
 "$BUILD/rejit-daemon/rejit-corpus" --inputs 200 --source selftests "$OBJ"/corpus/*.bpf.o \
 	--source xdp-tools "${debian[@]}" --source ours "$OBJ/workload.bpf.o" \
 	"$BUILD"/rejit-daemon/tests/{popcount,crc}.bpf.o | tee "$out"

@@ -15,6 +15,11 @@ def fail(msg):
     sys.exit(1)
 
 
+def tally():
+    """Programs measured, JITed bytes before/after, log sums, worst ratio."""
+    return dict(n=0, jb=0, ja=0, lj=0.0, li=0.0, worst=0.0)
+
+
 def pair(s):
     a, b = s.split("->")
     return int(a), int(b)
@@ -41,7 +46,7 @@ def main():
         src, insns, jited, verdict = f[0], pair(f[4]), pair(f[5]), " ".join(f[6:])
         if not verdict.startswith("accepted") or not insns[0] or not jited[0]:
             continue
-        w = want.setdefault(src, dict(n=0, jb=0, ja=0, lj=0.0, li=0.0, worst=0.0))
+        w = want.setdefault(src, tally())
         w["n"] += 1
         w["jb"] += jited[0]
         w["ja"] += jited[1]
@@ -73,12 +78,12 @@ def main():
             if abs(float(got) - exp) > 0.0015:
                 fail(f"{src}: {what} {got}, the program rows give {exp:.4f}")
 
-    total = dict(n=0, jb=0, ja=0, lj=0.0, li=0.0, worst=0.0)
+    total = tally()
     objects = programs = 0
     for src, f in rows.items():
         if src == "all":
             continue
-        w = want.pop(src, dict(n=0, jb=0, ja=0, lj=0.0, li=0.0, worst=0.0))
+        w = want.pop(src, tally())
         check(src, f, w)
         for k in ("n", "jb", "ja", "lj", "li"):
             total[k] += w[k]

@@ -857,6 +857,10 @@ int main(int argc, char **argv)
 		if (!one_case(i, seed) && failures >= 10)
 			break;
 		t = now() - t;
+		/* a campaign of millions of cases runs for hours: show it moves */
+		if (cases % 100000 == 0)
+			printf("fuzz_rejit: %lu cases, %lu refused, %lu accepted, %lu failures, %.0f s\n",
+			       cases, refused, accepted, failures, now() - t0);
 		if (t > slowest) {
 			slowest = t;
 			slowest_case = i;

@@ -14,7 +14,10 @@
  *  - the kept original bytecode after a kinsn pair: the map reference was
  *    recorded at the expanded index, corrupting another instruction;
  *  - a program loaded without CAP_PERFMON keeps its Spectre v1
- *    sanitisation when a privileged optimiser re-JITs it;
+ *    sanitisation when a privileged optimiser re-JITs it, and gets no
+ *    helper its loader could not call;
+ *  - a per-CPU array value addressed by ld_imm64 is refused, not left to
+ *    the interpreter, when the JIT fails after the verifier;
  *  - old code still running when it is replaced: a syscall program in a
  *    long bpf_loop() whose callback faults on purpose (a PROBE_MEM load
  *    that needs the image's exception table, found through kallsyms),
@@ -396,17 +399,57 @@ static __u32 xlated_len(int fd)
 }
 
 /*
+ * The fd of @prog loaded as a socket filter by a child that keeps only
+ * CAP_BPF (and checked there that it may not re-JIT at all), or -1.
+ */
+static int load_with_cap_bpf_only(const struct bpf_insn *prog, __u32 cnt)
+{
+	struct bpf_prog_info info;
+	int pipes[2], status, fd;
+	__u32 id = 0;
+	pid_t pid;
+
+	if (pipe(pipes))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(pipes[0]);
+		if (caps_only(CAP_BPF, CAP_BPF))
+			_exit(10);
+		fd = load(BPF_PROG_TYPE_SOCKET_FILTER, 0, prog, cnt);
+		if (fd < 0) {
+			fprintf(stderr, "  CAP_BPF-only load: %d\n%s", fd, log_buf);
+			_exit(11);
+		}
+		if (rejit(fd, prog, cnt) != -EPERM)
+			_exit(12);
+		if (!prog_info(fd, &info))
+			id = info.id;
+		if (write(pipes[1], &id, sizeof(id)) != sizeof(id))
+			_exit(13);
+		pause(); /* holds the program until the parent has its fd */
+		_exit(0);
+	}
+	close(pipes[1]);
+	fd = read(pipes[0], &id, sizeof(id)) == sizeof(id) ? bpf_prog_get_fd_by_id(id) : -1;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	close(pipes[0]);
+	if (fd < 0)
+		fprintf(stderr, "  the child's program: child status %d\n", WEXITSTATUS(status));
+	return fd;
+}
+
+/*
  * A map value pointer plus a bounded variable offset: without CAP_PERFMON
  * the verifier masks the offset against speculation (Spectre v1). The
- * loader's child keeps only CAP_BPF and hands the program's id over; the
  * privileged re-JIT of the very same code must keep the masking.
  */
 static int test_loader_privileges(void)
 {
-	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 64, 1, NULL), pipes[2], status;
-	__u32 id = 0, priv_len, lesser_len;
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 64, 1, NULL);
+	__u32 priv_len, lesser_len;
 	int fd, priv_fd, err;
-	pid_t pid;
 
 	const struct bpf_insn prog[] = {
 		ST(BPF_W, BPF_REG_10, -4, 0),
@@ -422,39 +465,9 @@ static int test_loader_privileges(void)
 		EXIT(),
 	};
 
-	ASSERT(map >= 0 && !pipe(pipes), "map, pipe");
-	pid = fork();
-	if (pid == 0) {
-		close(pipes[0]);
-		if (caps_only(CAP_BPF, CAP_BPF))
-			_exit(10);
-		fd = load(BPF_PROG_TYPE_SOCKET_FILTER, 0, prog, CNT(prog));
-		if (fd < 0) {
-			fprintf(stderr, "  unprivileged load: %d\n%s", fd, log_buf);
-			_exit(11);
-		}
-		/* a CAP_BPF-only caller may not re-JIT at all */
-		if (rejit(fd, prog, CNT(prog)) != -EPERM)
-			_exit(12);
-		id = 0;
-		{
-			struct bpf_prog_info info;
-
-			if (!prog_info(fd, &info))
-				id = info.id;
-		}
-		if (write(pipes[1], &id, sizeof(id)) != sizeof(id))
-			_exit(13);
-		pause(); /* holds the program until the parent has its fd */
-		_exit(0);
-	}
-	close(pipes[1]);
-	err = read(pipes[0], &id, sizeof(id)) == sizeof(id) ? 0 : -1;
-	fd = err ? -1 : bpf_prog_get_fd_by_id(id);
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	close(pipes[0]);
-	ASSERT(fd >= 0, "the child's program (child status %d)", WEXITSTATUS(status));
+	ASSERT(map >= 0, "map");
+	fd = load_with_cap_bpf_only(prog, CNT(prog));
+	ASSERT(fd >= 0, "CAP_BPF-only program");
 
 	priv_fd = load(BPF_PROG_TYPE_SOCKET_FILTER, 0, prog, CNT(prog));
 	ASSERT(priv_fd >= 0, "privileged load: %d\n%s", priv_fd, log_buf);
@@ -473,6 +486,132 @@ static int test_loader_privileges(void)
 	close(priv_fd);
 	close(fd);
 	close(map);
+	return 0;
+}
+
+/*
+ * Helpers follow the loader's privileges too: bpf_probe_read_kernel()
+ * takes CAP_PERFMON, so a privileged optimiser must not be able to give it
+ * to a program loaded with CAP_BPF only; the same code in a program root
+ * loaded is accepted.
+ */
+static int test_loader_helpers(void)
+{
+	const struct bpf_insn plain[] = { MOV64_IMM(BPF_REG_0, 0), EXIT() };
+	const struct bpf_insn probe[] = {
+		MOV64_REG(BPF_REG_1, BPF_REG_10),
+		ALU64_IMM(BPF_ADD, BPF_REG_1, -8),
+		MOV64_IMM(BPF_REG_2, 8),
+		MOV64_IMM(BPF_REG_3, 0),
+		CALL(BPF_FUNC_probe_read_kernel),
+		MOV64_IMM(BPF_REG_0, 0),
+		EXIT(),
+	};
+	int fd = load_with_cap_bpf_only(plain, CNT(plain)), priv_fd, err;
+
+	ASSERT(fd >= 0, "CAP_BPF-only program");
+	priv_fd = load(BPF_PROG_TYPE_SOCKET_FILTER, 0, plain, CNT(plain));
+	ASSERT(priv_fd >= 0, "privileged load: %d\n%s", priv_fd, log_buf);
+	err = refused_then_ok(fd, probe, CNT(probe), -EINVAL, "cannot use helper bpf_probe_read_kernel",
+			      plain, CNT(plain));
+	if (!err) {
+		err = rejit(priv_fd, probe, CNT(probe));
+		if (err)
+			fprintf(stderr, "  control, root's program: %d\n%s", err, log_buf);
+	}
+	close(priv_fd);
+	close(fd);
+	return err;
+}
+
+/* Write @val to the sysctl @path, the old value into @old (if not NULL). */
+static int sysctl_set(const char *path, const char *val, char *old, size_t old_size)
+{
+	FILE *f = fopen(path, "r+");
+	int ok = !!f;
+
+	if (f && old)
+		ok = fgets(old, old_size, f) && !fseek(f, 0, SEEK_SET);
+	if (f)
+		ok = ok && fputs(val, f) >= 0;
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* bpf_prog_info.jited_prog_len of @prog loaded as a socket filter, or -errno */
+static long jited_len_of(const struct bpf_insn *prog, __u32 cnt)
+{
+	struct bpf_prog_info info;
+	int fd = load(BPF_PROG_TYPE_SOCKET_FILTER, 0, prog, cnt);
+	long len;
+
+	if (fd < 0)
+		return fd;
+	len = prog_info(fd, &info) ? -errno : (long)info.jited_prog_len;
+	close(fd);
+	return len;
+}
+
+/*
+ * The value of a one-element per-CPU array addressed by ld_imm64 needs a
+ * BPF_MOV64_PERCPU_REG, which only JITs run: when the JIT fails after the
+ * verifier accepted such a program, it must be refused, not left to the
+ * interpreter (which would read through the raw __percpu address). An
+ * unprivileged loader over a JIT limit of one byte makes the JIT fail; the
+ * program is not run in the hazard's case.
+ */
+static int test_percpu_value_needs_jit(void)
+{
+	char old_unpriv[32], old_limit[32];
+	int map = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 1, NULL), status;
+	const struct bpf_insn plain[] = { MOV64_IMM(BPF_REG_0, 0), EXIT() };
+	const struct bpf_insn percpu[] = {
+		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_VALUE, 0, map),
+		INSN(0, 0, 0, 0, 0),
+		LDX(BPF_DW, BPF_REG_0, BPF_REG_1, 0),
+		EXIT(),
+	};
+	long len;
+	pid_t pid;
+
+	ASSERT(map >= 0, "per-CPU array");
+	len = jited_len_of(percpu, CNT(percpu));
+	ASSERT(len > 0, "control: root's per-CPU value program: %ld\n%s", len, log_buf);
+	ASSERT(!sysctl_set("/proc/sys/kernel/unprivileged_bpf_disabled", "0", old_unpriv,
+			   sizeof(old_unpriv)),
+	       "unprivileged BPF cannot be enabled here");
+	if (sysctl_set("/proc/sys/net/core/bpf_jit_limit", "1", old_limit, sizeof(old_limit))) {
+		sysctl_set("/proc/sys/kernel/unprivileged_bpf_disabled", old_unpriv, NULL, 0);
+		ASSERT(0, "bpf_jit_limit");
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct none[2] = {};
+
+		if (syscall(SYS_capset, &hdr, none))
+			_exit(10);
+		len = jited_len_of(plain, CNT(plain));
+		if (len != 0) {
+			fprintf(stderr, "  unprivileged control over the JIT limit: %ld\n%s", len,
+				log_buf);
+			_exit(11);
+		}
+		len = jited_len_of(percpu, CNT(percpu));
+		if (len == -524) /* ENOTSUPP */
+			_exit(0);
+		fprintf(stderr, "  per-CPU value program without the JIT: %ld%s\n%s", len,
+			len == 0 ? " (left to the interpreter)" : "", log_buf);
+		_exit(len == 0 ? 12 : 13);
+	}
+	waitpid(pid, &status, 0);
+	sysctl_set("/proc/sys/net/core/bpf_jit_limit", old_limit, NULL, 0);
+	sysctl_set("/proc/sys/kernel/unprivileged_bpf_disabled", old_unpriv, NULL, 0);
+	close(map);
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "child: %d (11: the JIT did not fail, 12: loaded for the interpreter)",
+	       WEXITSTATUS(status));
 	return 0;
 }
 
@@ -855,6 +994,8 @@ int main(int argc, char **argv)
 	run("fastcall_kinsn_load", test_fastcall_kinsn_load);
 	run("orig_map_index", test_orig_map_index);
 	run("loader_privileges", test_loader_privileges);
+	run("loader_helpers", test_loader_helpers);
+	run("percpu_value_needs_jit", test_percpu_value_needs_jit);
 	run("old_code_lifetime", test_old_code_lifetime);
 	run("freplace_second_target", test_freplace_second_target);
 	run("freplace_rejited_retarget", test_freplace_rejited_retarget);

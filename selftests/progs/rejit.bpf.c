@@ -148,4 +148,36 @@ int tp_tail(void *ctx)
 	return 0;
 }
 
+/* A bpf_timer whose callback is set by the running code: the timer holds a
+ * reference to that code (a re-JIT's hidden program) until it is freed.
+ */
+struct timer_elem {
+	struct bpf_timer t;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct timer_elem);
+} timers SEC(".maps");
+
+static int timer_cb(void *map, __u32 *key, struct timer_elem *e)
+{
+	return 0;
+}
+
+SEC("xdp")
+int xdp_timer(struct xdp_md *ctx)
+{
+	__u32 key = 0;
+	struct timer_elem *e = bpf_map_lookup_elem(&timers, &key);
+
+	if (!e)
+		return XDP_ABORTED;
+	bpf_timer_init(&e->t, &timers, 1 /* CLOCK_MONOTONIC */);
+	bpf_timer_set_callback(&e->t, timer_cb);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

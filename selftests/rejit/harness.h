@@ -2,12 +2,14 @@
 /*
  * The harness of the BPF_PROG_REJIT VM tests: cases run by name, one line
  * each ("ok   NAME [detail] [(time)]" or "FAIL NAME"); CHECK and ASSERT say
- * where and why a case failed.
+ * where and why a case failed; REJIT_CASES picks cases by name.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static int passed, failed;
@@ -37,11 +39,21 @@ static inline double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Run case @fn as @name; its time is printed from a second on. */
+/*
+ * Run case @fn as @name; its time is printed from a second on. With
+ * REJIT_CASES="a b" in the environment, only the cases named there run.
+ */
 static inline void run(const char *name, int (*fn)(void))
 {
+	const char *only = getenv("REJIT_CASES"), *at;
 	double t0 = now_ms(), secs;
+	size_t len = strlen(name);
 
+	for (at = only; at && (at = strstr(at, name)); at += len)
+		if ((at == only || at[-1] == ' ') && (at[len] == ' ' || !at[len]))
+			break;
+	if (only && !at)
+		return;
 	current = name;
 	detail[0] = 0;
 	if (fn() == 0) {

@@ -6,6 +6,7 @@
 #define REJIT_UTIL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,6 +64,42 @@ static inline int code_of(int src_fd, struct code *c)
 	return 0;
 }
 
+/*
+ * Subprograms start at 0 and where calls and callback references in
+ * @c's original bytecode point: func_info as bpf_prog_info reports it
+ * follows the running (xlated) code, whose offsets the verifier's
+ * rewrites may have moved, so take each record's insn_off from here.
+ */
+static inline int code_func_offsets(struct code *c)
+{
+	__u32 starts[64] = { 0 }, n = 1;
+
+	if (!c->func_info_cnt)
+		return 0;
+	for (__u32 i = 0; i < c->cnt; i++) {
+		const struct bpf_insn *in = &c->insns[i];
+		bool call = in->code == (BPF_JMP | BPF_CALL) && in->src_reg == BPF_PSEUDO_CALL;
+		bool func = in->code == (BPF_LD | BPF_IMM | BPF_DW) && in->src_reg == BPF_PSEUDO_FUNC;
+		__u32 to = i + in->imm + 1, at = n;
+
+		if (!call && !func)
+			continue;
+		while (at > 0 && starts[at - 1] > to)
+			at--;
+		if ((at > 0 && starts[at - 1] == to) || n == 64)
+			continue;
+		memmove(&starts[at + 1], &starts[at], (n - at) * sizeof(*starts));
+		starts[at] = to;
+		n++;
+	}
+	if (n != c->func_info_cnt)
+		return -EINVAL;
+	for (__u32 k = 0; k < n; k++)
+		((struct bpf_func_info *)((char *)c->func_info + k * c->func_info_rec_size))
+			->insn_off = starts[k];
+	return 0;
+}
+
 /* Add the BTF and func_info of @src_fd to @c. */
 static inline int code_add_btf(int src_fd, struct code *c)
 {
@@ -85,7 +122,9 @@ static inline int code_add_btf(int src_fd, struct code *c)
 	if (err)
 		return err;
 	c->btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
-	return c->btf_fd < 0 ? -errno : 0;
+	if (c->btf_fd < 0)
+		return -errno;
+	return code_func_offsets(c);
 }
 
 #endif

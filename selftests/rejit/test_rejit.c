@@ -1010,15 +1010,17 @@ static __u64 jited_addr(int fd)
 	return bpf_prog_get_info_by_fd(fd, &info, &len) ? 0 : addr;
 }
 
-/* Is there a ksymbol record for @addr (@unregister or not) named after
- * the program in the ring buffer @rb?
+/* The ksymbol records for @addr (@unregister or not) named after a
+ * program whose name has @name in the ring buffer @rb.
  */
-static bool ksym_seen(struct perf_event_mmap_page *rb, __u64 addr, bool unregister)
+static int ksym_records(struct perf_event_mmap_page *rb, __u64 addr, bool unregister,
+			const char *name)
 {
 	const size_t size = PERF_PAGES * getpagesize();
 	const char *data = (const char *)rb + getpagesize();
 	__u64 head = __atomic_load_n(&rb->data_head, __ATOMIC_ACQUIRE);
 	char rec[512];
+	int n = 0;
 
 	for (__u64 at = rb->data_tail; at < head;) {
 		struct perf_event_header *h = (void *)rec;
@@ -1031,11 +1033,16 @@ static bool ksym_seen(struct perf_event_mmap_page *rb, __u64 addr, bool unregist
 		if (h->type == PERF_RECORD_KSYMBOL && k->addr == addr &&
 		    k->type == PERF_RECORD_KSYMBOL_TYPE_BPF &&
 		    !!(k->flags & PERF_RECORD_KSYMBOL_FLAGS_UNREGISTER) == unregister &&
-		    strstr(k->name, "_tp_add"))
-			return true;
+		    strstr(k->name, name))
+			n++;
 		at += h->size ?: sizeof(*h);
 	}
-	return false;
+	return n;
+}
+
+static bool ksym_seen(struct perf_event_mmap_page *rb, __u64 addr, bool unregister)
+{
+	return ksym_records(rb, addr, unregister, "_tp_add") > 0;
 }
 
 /* perf learns of each re-JIT's image (PERF_RECORD_KSYMBOL), and forgets
@@ -1071,6 +1078,81 @@ static int test_perf_ksymbol(void)
 	munmap(rb, (PERF_PAGES + 1) * getpagesize());
 	close(pfd);
 	return 0;
+}
+
+/* Is @addr a symbol in /proc/kallsyms? */
+static bool in_kallsyms(__u64 addr)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long a;
+	char line[512];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%llx", &a) == 1 && a == addr;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Replaced code that a bpf_timer still holds (its callback was set by that
+ * code) is freed when the timer is: through the generic bpf_prog_put(),
+ * which must treat it as replaced code. Its image is unregistered from perf
+ * once (when it was replaced), not again when the timer lets go.
+ */
+static int test_timer_holds_replaced_code(void)
+{
+	/* on every CPU: the timer drops the code from a kworker */
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.size = sizeof(attr),
+		.ksymbol = 1,
+	};
+	int fd = prog_fd("xdp_timer"), map = bpf_object__find_map_fd_by_name(obj, "timers");
+	int cpus = sysconf(_SC_NPROCESSORS_ONLN), pfd[16], n = 0, i, unreg = 0, err = -1;
+	const size_t rb_size = (PERF_PAGES + 1) * getpagesize();
+	struct perf_event_mmap_page *rb[16];
+	struct timer_elem {
+		__u64 opaque[2];
+	} zero = {};
+	__u32 key = 0, ret;
+	__u64 held;
+
+	ASSERT(map >= 0 && !bpf_map_update_elem(map, &key, &zero, BPF_ANY), "timers");
+	for (; n < cpus && n < 16; n++) {
+		pfd[n] = syscall(__NR_perf_event_open, &attr, -1, n, -1, 0);
+		rb[n] = pfd[n] < 0 ? MAP_FAILED :
+				     mmap(NULL, rb_size, PROT_READ | PROT_WRITE, MAP_SHARED, pfd[n], 0);
+		if (!CHECK(rb[n] != MAP_FAILED, "perf event on CPU %d: %d", n, -errno))
+			goto out;
+	}
+	if (!CHECK(!rejit_from_btf(fd, fd), "rejit: %s", log_buf))
+		goto out;
+	held = jited_addr(fd);
+	if (!CHECK(!xdp_run(fd, &ret) && ret == XDP_PASS, "run: %u", ret) ||
+	    !CHECK(!rejit_from_btf(fd, fd), "rejit again: %s", log_buf) ||
+	    !CHECK(in_kallsyms(held), "the replaced image went while the timer holds it") ||
+	    !CHECK(!bpf_map_delete_elem(map, &key), "delete the timer: %d", -errno))
+		goto out;
+	/* the timer lets go of the code; it is freed after a grace period */
+	for (i = 0; i < 500 && in_kallsyms(held); i++)
+		usleep(10000);
+	if (!CHECK(!in_kallsyms(held), "the replaced image is still in kallsyms"))
+		goto out;
+	for (i = 0; i < n; i++)
+		unreg += ksym_records(rb[i], held, true, "xdp_timer");
+	if (CHECK(unreg == 1, "the replaced image was unregistered %d times", unreg))
+		err = 0;
+out:
+	while (n-- > 0) {
+		if (rb[n] != MAP_FAILED)
+			munmap(rb[n], rb_size);
+		if (pfd[n] >= 0)
+			close(pfd[n]);
+	}
+	return err ? -1 : 0;
 }
 
 static int test_audit(void)
@@ -1357,6 +1439,7 @@ int main(int argc, char **argv)
 	run("unprivileged", test_unprivileged);
 	run("audit", test_audit);
 	run("perf_ksymbol", test_perf_ksymbol);
+	run("timer_holds_replaced_code", test_timer_holds_replaced_code);
 	run("stress_one", stress_one);
 	run("stress_fentry", test_stress_fentry);
 	run("stress_tail_call", test_stress_tail_call);

@@ -14,6 +14,10 @@
 . "$(dirname "$0")/lib.sh"
 
 D=$BUILD/rejit-daemon
+# The daemon's windows are wall-clock time: a slower kernel (make
+# test-debug: KASAN and lockdep under TCG) needs them, and the waits,
+# longer by this factor.
+scale=${REJIT_TIME_SCALE:-1}
 sock=/run/bpfrejitd-test.sock
 dir=/sys/fs/bpf/wl
 tmp=$(mktemp -d)
@@ -45,7 +49,7 @@ print(p[0]['$2'] if p else 'gone')"; }
 start_daemon() { # CONFIG
 	"$D/bpfrejitd" --config "$1" 2>>"$tmp/daemon.log" &
 	daemon=$!
-	for _ in $(seq 50); do
+	for _ in $(seq $((50 * scale))); do
 		cli status >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -56,7 +60,7 @@ start_daemon() { # CONFIG
 wait_state() {
 	local id=$1 s
 	shift
-	for _ in $(seq 300); do
+	for _ in $(seq $((300 * scale))); do
 		s=$(field "$id" state)
 		for want in "$@"; do [ "$s" = "$want" ] && return 0; done
 		sleep 0.2
@@ -68,7 +72,7 @@ wait_state() {
 # log is quicker than the API: polling the API under TCG with a flood
 # running can take seconds.
 wait_log() {
-	for _ in $(seq 300); do
+	for _ in $(seq $((300 * scale))); do
 		tail -n +$(($1 + 1)) "$tmp/daemon.log" | grep -q "$2" && return 0
 		sleep 0.2
 	done
@@ -147,7 +151,7 @@ note "bpfrejit opt on dumped bytecode: $(head -1 "$tmp/opt.out"), re-JITed, coun
 # counts only intervals with runs: with the flood stopped the program
 # stays instrumented while exact() checks it.
 cat >"$tmp/keep.json" <<JSON
-{"interval_ms": 300, "min_runs": 50, "measure_intervals": 2, "profile_intervals": 8,
+{"interval_ms": $((300 * scale)), "min_runs": 50, "measure_intervals": 2, "profile_intervals": 8,
  "regression_tolerance": 10, "socket": "$sock", "allow": {"ids": [$flow]}}
 JSON
 start_daemon "$tmp/keep.json"
@@ -228,7 +232,7 @@ note "kill -9 mid measurement: program consistent, adopted by the next daemon"
 # under TCG with a flood running takes seconds, and both vCPUs share one
 # host thread, so the poller's work shows up in the program's run time.
 cat >"$tmp/rollback.json" <<JSON
-{"interval_ms": 500, "min_runs": 50, "measure_intervals": 10, "profile_intervals": 0,
+{"interval_ms": $((500 * scale)), "min_runs": 50, "measure_intervals": 10, "profile_intervals": 0,
  "regression_tolerance": 0.5, "socket": "$sock", "allow": {"ids": [$payload]}}
 JSON
 logged=$(wc -l <"$tmp/daemon.log")
@@ -275,10 +279,10 @@ mkfifo "$tmp/hold"
 "$OBJ/many_progs" 2000 <"$tmp/hold" >"$tmp/many.out" &
 many=$!
 exec 7>"$tmp/hold" # many_progs keeps its programs until this closes
-for _ in $(seq 300); do grep -q ready "$tmp/many.out" && break; sleep 0.2; done
+for _ in $(seq $((300 * scale))); do grep -q ready "$tmp/many.out" && break; sleep 0.2; done
 grep -q "ready 2000" "$tmp/many.out" || fail "many_progs: $(cat "$tmp/many.out")"
 programs() { cli -j status | json '["programs"]'; }
-for _ in $(seq 50); do [ "$(programs)" -ge 2000 ] && break; sleep 0.2; done
+for _ in $(seq $((50 * scale))); do [ "$(programs)" -ge 2000 ] && break; sleep 0.2; done
 [ "$(programs)" -ge 2000 ] || fail "daemon tracks $(programs) programs, want >= 2000"
 start=$(date +%s%N)
 cli list >/dev/null
@@ -286,7 +290,7 @@ ms=$((($(date +%s%N) - start) / 1000000))
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
 exec 7>&-
 wait $many || fail "many_progs failed"
-for _ in $(seq 50); do [ "$(programs)" -lt 100 ] && break; sleep 0.2; done
+for _ in $(seq $((50 * scale))); do [ "$(programs)" -lt 100 ] && break; sleep 0.2; done
 [ "$(programs)" -lt 100 ] || fail "unloaded programs not forgotten ($(programs) left)"
 note "2000 extra programs: tracked, list answered in $ms ms (TCG), daemon RSS $rss kB," \
 	"forgotten after unload"

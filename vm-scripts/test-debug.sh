@@ -10,7 +10,9 @@
 #                            DEBUG_SKIP (default "bpf_jit corpus"),
 #                            DEBUG_TIMEOUT (s), DEBUG_MEM (QEMU -m);
 #                            REJIT_FUZZ_CASES, REJIT_FUZZ_SEED for the
-#                            fuzzer in rejit_hostile (a campaign).
+#                            fuzzer in rejit_hostile (a campaign);
+#                            REJIT_TIME_SCALE (default 5) for the
+#                            daemon's wall-clock windows in test_40.
 #
 # The serial log and share are build/vm-debug/ (a normal VM run may go on
 # at the same time); the kernel log is build/vm-debug/share/debug/dmesg and
@@ -39,7 +41,7 @@ rm -rf "$out"
 mkdir -p "$out"
 # In the guest: the tests, then a kmemleak scan (the same two-scan dance as
 # test_20) and the whole kernel log, into $out.
-guest="TESTS='$tests' REJIT_FUZZ_CASES=${REJIT_FUZZ_CASES:-} REJIT_FUZZ_SEED=${REJIT_FUZZ_SEED:-} \\
+guest="TESTS='$tests' REJIT_TIME_SCALE=${REJIT_TIME_SCALE:-5} REJIT_FUZZ_CASES=${REJIT_FUZZ_CASES:-} REJIT_FUZZ_SEED=${REJIT_FUZZ_SEED:-} \\
 	$REPO/selftests/run-vm-tests.sh; rc=\$?
 k=/sys/kernel/debug/kmemleak
 if echo scan 2>/dev/null >\$k; then sleep 5; echo scan >\$k; cat \$k >$out/kmemleak; fi

@@ -475,4 +475,45 @@ Liveness::Liveness(const Rewriter &rw, const Cfg &cfg, const Kinds &kinds)
 	}
 }
 
+bool reg_flow_reaches(const Rewriter &rw, const Cfg &cfg, size_t from, RegSet from_regs, size_t to,
+                      RegSet into_regs) {
+	// Only blocks that can still reach `to` matter.
+	std::vector<bool> useful(cfg.blocks(), false);
+	std::vector<size_t> work{cfg.block_of(to)};
+	useful[work.back()] = true;
+	while (!work.empty()) {
+		const size_t b = work.back();
+		work.pop_back();
+		for (size_t p : cfg.preds(b))
+			if (!useful[p]) {
+				useful[p] = true;
+				work.push_back(p);
+			}
+	}
+	// Carrying registers before each instruction, grown to a fixed point.
+	std::vector<RegSet> carry(rw.size(), 0);
+	std::vector<size_t> todo;
+	auto flow_into = [&](size_t i, RegSet c) {
+		if (c && useful[cfg.block_of(i)] && (carry[i] | c) != carry[i]) {
+			carry[i] |= c;
+			todo.push_back(i);
+		}
+	};
+	for (size_t s : cfg.succs(from))
+		flow_into(s, from_regs);
+	while (!todo.empty()) {
+		const size_t i = todo.back();
+		todo.pop_back();
+		const Insn &in = rw.at(i);
+		if (i == to && (carry[i] & into_regs))
+			return true;
+		const RegSet w = regs_written(in);
+		const RegSet out =
+		        regs_read(in) & carry[i] ? RegSet(carry[i] | w) : RegSet(carry[i] & ~w);
+		for (size_t s : cfg.succs(i))
+			flow_into(s, out);
+	}
+	return false;
+}
+
 } // namespace rejit

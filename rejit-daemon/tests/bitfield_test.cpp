@@ -131,6 +131,41 @@ TEST(Bitfield, SelectRefusals) {
 	EXPECT_EQ(o.reports[0].skipped(), 1u) << explain(o);
 }
 
+// A select whose result comes back to it around the loop (a running
+// maximum) stays a branch; one computing a fresh value each iteration,
+// which only feeds an accumulator, becomes a cmov.
+TEST(Bitfield, SelectLoopCarried) {
+	const Insn dec3 = add(3, -1);
+	const Insn back_max{BPF_JMP | BPF_JNE | BPF_K, 3, 0, -6, 0};
+	auto running_max =
+	        with_inputs({mov(0, 0), mov(3, 8),
+	                     // loop: r4 = x + i; r0 = r0 > r4 ? r0 : r4
+	                     movx(4, 1), addx(4, 3), Insn{BPF_JMP | BPF_JGT | BPF_X, 0, 4, 1, 0},
+	                     movx(0, 4), dec3, back_max});
+	auto o = run("select", running_max, kinsn_env());
+	EXPECT_EQ(o.changed(), 0u) << explain(o);
+	ASSERT_EQ(o.reports[0].skipped(), 1u) << explain(o);
+	EXPECT_NE(explain(o).find("around a loop"), std::string::npos) << explain(o);
+
+	const Insn back_sum{BPF_JMP | BPF_JNE | BPF_K, 3, 0, -8, 0};
+	auto fresh = with_inputs({mov(6, 0), mov(3, 8),
+	                          // loop: r5 = min(x + i, y); r6 += r5
+	                          movx(4, 1), addx(4, 3), movx(5, 2),
+	                          Insn{BPF_JMP | BPF_JGT | BPF_X, 4, 2, 1, 0}, movx(5, 4),
+	                          addx(6, 5), dec3, back_sum, movx(0, 6)});
+	o = run("select", fresh, kinsn_env());
+	EXPECT_EQ(o.reports[0].changed(), 1u) << explain(o);
+	expect_same(fresh, o.prog.insns, "fresh select in a loop");
+}
+
+// Adjacent selects are both taken.
+TEST(Bitfield, SelectAdjacent) {
+	auto two = with_inputs({movx(0, 1), jeq(1, 0, 1), movx(0, 2), jeq(2, 3, 1), movx(0, 1)});
+	auto o = run("select", two, kinsn_env());
+	EXPECT_EQ(o.reports[0].changed(), 2u) << explain(o);
+	expect_same(two, o.prog.insns, "adjacent selects");
+}
+
 // Fields of every position and width, 64- and 32-bit idioms.
 TEST(Bitfield, BextrEveryField) {
 	int cases = 0;

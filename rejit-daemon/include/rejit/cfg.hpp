@@ -80,6 +80,15 @@ private:
 	std::vector<bool> entry_;
 };
 
+// Does a value held in `from_regs` after instruction `from` reach a read of
+// `into_regs` by instruction `to`, through register data dependences (an
+// instruction that reads a carrying register makes what it writes carry
+// too; one that only writes a register ends its carrying)? Memory is not
+// followed. With to <= from this asks whether the value comes back around
+// a loop: a loop-carried dependence.
+bool reg_flow_reaches(const Rewriter &rw, const Cfg &cfg, size_t from, RegSet from_regs, size_t to,
+                      RegSet into_regs);
+
 // What a register may hold (bit set).
 enum Kind : uint8_t {
 	kCtx = 1,     // the context pointer

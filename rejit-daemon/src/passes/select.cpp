@@ -9,10 +9,16 @@
 // cmp + cmov: no branch. Its copy must be 64-bit (a 32-bit cmov would also
 // clear the upper half where the copy does not happen), no other jump may
 // land on the copy, and registers are R0-R10 with dst not R10.
+//
+// A select whose result comes back to it around a loop (a running max, a
+// clamp of an accumulator) stays a branch: cmov puts the compare on the
+// loop-carried chain, where a predicted branch takes it off (LLVM's x86
+// cmov conversion makes the same call).
 #include <fmt/format.h>
 
 #include "kinsn_defs.h"
 #include "passes/passes.hpp"
+#include "rejit/cfg.hpp"
 
 namespace rejit {
 namespace {
@@ -21,6 +27,28 @@ constexpr std::string_view kKinsn = "bpf_select64";
 
 bool is_branch(const Insn &in) {
 	return (in.cls() == BPF_JMP || in.cls() == BPF_JMP32) && kinsn_seq_branch(in);
+}
+
+// "if a OP b goto +1; dst = src"
+bool is_select(const Insn &j, const Insn &mov) {
+	return is_branch(j) && j.off == 1 && mov.code == (BPF_ALU64 | BPF_MOV | BPF_X) &&
+	       mov.off == 0;
+}
+
+// Selects at i whose result comes back to them around a loop: the value
+// the copy leaves in dst reaches a read of the compare's registers, dst
+// (kept when the jump is taken) or src.
+std::vector<bool> loop_carried(const Rewriter &rw) {
+	std::vector<bool> carried(rw.size(), false);
+	const Cfg cfg(rw);
+	for (size_t i = 0; i + 1 < rw.size(); i++) {
+		const Insn &j = rw.at(i), &mov = rw.at(i + 1);
+		if (is_select(j, mov))
+			carried[i] = reg_flow_reaches(
+			        rw, cfg, i + 1, reg_bit(mov.dst), i,
+			        RegSet(regs_read(j) | reg_bit(mov.dst) | reg_bit(mov.src)));
+	}
+	return carried;
 }
 
 std::string describe(const Insn &j, const Insn &mov) {
@@ -45,10 +73,12 @@ public:
 	Result<void> run(Rewriter &rw, const PassEnv &env,
 	                 std::vector<Site> &sites) const override {
 		const KinsnRef *ref = native_operand_form(env.kinsns, kKinsn);
+		// On the unedited code; each replacement makes two nodes one.
+		const std::vector<bool> carried = ref ? loop_carried(rw) : std::vector<bool>{};
+		size_t merged = 0;
 		for (size_t i = 0; i + 1 < rw.size(); i++) {
 			const Insn &j = rw.at(i), &mov = rw.at(i + 1);
-			if (!is_branch(j) || j.off != 1 ||
-			    mov.code != (BPF_ALU64 | BPF_MOV | BPF_X) || mov.off != 0)
+			if (!is_select(j, mov))
 				continue;
 			const std::string what = describe(j, mov);
 			auto skip = [&](const std::string &why) {
@@ -64,6 +94,11 @@ public:
 			                 int16_t(kinsn_select_off(j.dst, BPF_OP(j.code), x,
 			                                          j.cls() == BPF_JMP32)),
 			                 x ? int32_t(j.src) : j.imm};
+			if (carried[i + merged]) {
+				skip("left a branch: its result comes back to it around a loop "
+				     "(a cmov would lengthen the loop-carried chain)");
+				continue;
+			}
 			const Insn pair = make_kinsn(kKinsn, *ref, op);
 			if (!kinsn_expand(pair)) {
 				skip("registers the operand form does not take (dst R10 or dst == "
@@ -76,7 +111,7 @@ public:
 			}
 			sites.push_back(
 			        {i, true, what + ": jump + copy -> " + std::string(kKinsn)});
-			i++;
+			merged++;
 		}
 		return {};
 	}

@@ -858,7 +858,7 @@ int main(int argc, char **argv)
 			break;
 		t = now() - t;
 		/* a campaign of millions of cases runs for hours: show it moves */
-		if (cases % 100000 == 0)
+		if (cases % 10000 == 0)
 			printf("fuzz_rejit: %lu cases, %lu refused, %lu accepted, %lu failures, %.0f s\n",
 			       cases, refused, accepted, failures, now() - t0);
 		if (t > slowest) {

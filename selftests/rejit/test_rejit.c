@@ -991,6 +991,14 @@ static int audit_set(int enabled)
 
 #define PERF_PAGES 8 /* data pages of the ring buffer, a power of 2 */
 
+/* ksymbol records only */
+static struct perf_event_attr ksym_attr = {
+	.type = PERF_TYPE_SOFTWARE,
+	.config = PERF_COUNT_SW_DUMMY,
+	.size = sizeof(ksym_attr),
+	.ksymbol = 1,
+};
+
 struct ksym_rec {
 	__u64 addr;
 	__u32 len;
@@ -1050,18 +1058,12 @@ static bool ksym_seen(struct perf_event_mmap_page *rb, __u64 addr, bool unregist
  */
 static int test_perf_ksymbol(void)
 {
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_DUMMY,
-		.size = sizeof(attr),
-		.ksymbol = 1,
-	};
 	int fd = prog_fd("tp_add1"), pfd;
 	struct perf_event_mmap_page *rb;
 	__u64 first, second;
 
 	/* this task's events: the re-JITs below are made by it */
-	pfd = syscall(__NR_perf_event_open, &attr, 0, -1, -1, 0);
+	pfd = syscall(__NR_perf_event_open, &ksym_attr, 0, -1, -1, 0);
 	ASSERT(pfd >= 0, "perf_event_open: %d", -errno);
 	rb = mmap(NULL, (PERF_PAGES + 1) * getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED,
 		  pfd, 0);
@@ -1103,13 +1105,6 @@ static bool in_kallsyms(__u64 addr)
  */
 static int test_timer_holds_replaced_code(void)
 {
-	/* on every CPU: the timer drops the code from a kworker */
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_DUMMY,
-		.size = sizeof(attr),
-		.ksymbol = 1,
-	};
 	int fd = prog_fd("xdp_timer"), map = bpf_object__find_map_fd_by_name(obj, "timers");
 	int cpus = sysconf(_SC_NPROCESSORS_ONLN), pfd[16], n = 0, i, unreg = 0, err = -1;
 	const size_t rb_size = (PERF_PAGES + 1) * getpagesize();
@@ -1121,8 +1116,9 @@ static int test_timer_holds_replaced_code(void)
 	__u64 held;
 
 	ASSERT(map >= 0 && !bpf_map_update_elem(map, &key, &zero, BPF_ANY), "timers");
+	/* on every CPU: the timer drops the code from a kworker */
 	for (; n < cpus && n < 16; n++) {
-		pfd[n] = syscall(__NR_perf_event_open, &attr, -1, n, -1, 0);
+		pfd[n] = syscall(__NR_perf_event_open, &ksym_attr, -1, n, -1, 0);
 		rb[n] = pfd[n] < 0 ? MAP_FAILED :
 				     mmap(NULL, rb_size, PROT_READ | PROT_WRITE, MAP_SHARED, pfd[n], 0);
 		if (!CHECK(rb[n] != MAP_FAILED, "perf event on CPU %d: %d", n, -errno))

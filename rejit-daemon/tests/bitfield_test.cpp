@@ -158,12 +158,25 @@ TEST(Bitfield, SelectLoopCarried) {
 	expect_same(fresh, o.prog.insns, "fresh select in a loop");
 }
 
-// Adjacent selects are both taken.
+// Adjacent selects are both taken, and the loop rule is decided for each:
+// the second (a running max) stays a branch after the first is replaced.
 TEST(Bitfield, SelectAdjacent) {
 	auto two = with_inputs({movx(0, 1), jeq(1, 0, 1), movx(0, 2), jeq(2, 3, 1), movx(0, 1)});
 	auto o = run("select", two, kinsn_env());
 	EXPECT_EQ(o.reports[0].changed(), 2u) << explain(o);
 	expect_same(two, o.prog.insns, "adjacent selects");
+
+	const Insn back{BPF_JMP | BPF_JNE | BPF_K, 3, 0, -9, 0};
+	auto fresh_then_max = with_inputs({mov(0, 0), mov(3, 8),
+	                                   // loop: r5 = min(x + i, y); r0 = max(r0, r5)
+	                                   movx(4, 1), addx(4, 3), movx(5, 2),
+	                                   Insn{BPF_JMP | BPF_JGT | BPF_X, 4, 2, 1, 0}, movx(5, 4),
+	                                   Insn{BPF_JMP | BPF_JGT | BPF_X, 0, 5, 1, 0}, movx(0, 5),
+	                                   add(3, -1), back});
+	o = run("select", fresh_then_max, kinsn_env());
+	EXPECT_EQ(o.reports[0].changed(), 1u) << explain(o);
+	EXPECT_EQ(o.reports[0].skipped(), 1u) << explain(o);
+	expect_same(fresh_then_max, o.prog.insns, "fresh select, then a running max");
 }
 
 // Fields of every position and width, 64- and 32-bit idioms.

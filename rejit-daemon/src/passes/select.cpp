@@ -73,9 +73,9 @@ public:
 	Result<void> run(Rewriter &rw, const PassEnv &env,
 	                 std::vector<Site> &sites) const override {
 		const KinsnRef *ref = native_operand_form(env.kinsns, kKinsn);
-		// On the unedited code; each replacement makes two nodes one.
+		// Node indices stay put under edits (a replaced node's successor
+		// becomes an empty one), so this holds for the whole scan.
 		const std::vector<bool> carried = ref ? loop_carried(rw) : std::vector<bool>{};
-		size_t merged = 0;
 		for (size_t i = 0; i + 1 < rw.size(); i++) {
 			const Insn &j = rw.at(i), &mov = rw.at(i + 1);
 			if (!is_select(j, mov))
@@ -94,7 +94,7 @@ public:
 			                 int16_t(kinsn_select_off(j.dst, BPF_OP(j.code), x,
 			                                          j.cls() == BPF_JMP32)),
 			                 x ? int32_t(j.src) : j.imm};
-			if (carried[i + merged]) {
+			if (carried[i]) {
 				skip("left a branch: its result comes back to it around a loop "
 				     "(a cmov would lengthen the loop-carried chain)");
 				continue;
@@ -111,7 +111,7 @@ public:
 			}
 			sites.push_back(
 			        {i, true, what + ": jump + copy -> " + std::string(kKinsn)});
-			merged++;
+			i++; // the copy's node, now empty
 		}
 		return {};
 	}
